@@ -1,0 +1,122 @@
+# SPDX-License-Identifier: GPL-2.0
+#
+# Builds: the kernel (O=, per arch and config), its UAPI headers, and the
+# KVM selftests (in-tree ones plus ours), all cached under RIG_CACHE and
+# skipped entirely when their inputs did not change.  Sourced by
+# run_tests.sh.
+
+# arch_make_vars ARCH: the make variables that select ARCH's toolchain.
+arch_make_vars()
+{
+	local arch=$1 cc=gcc
+
+	if [[ "$arch" == arm64 ]]; then
+		printf '%s\n' ARCH=arm64 CROSS_COMPILE=aarch64-linux-gnu-
+		cc=aarch64-linux-gnu-gcc
+	else
+		printf '%s\n' ARCH=x86_64
+	fi
+	if command -v ccache > /dev/null; then
+		printf '%s\n' "CC=ccache $cc" "HOSTCC=ccache gcc"
+	fi
+}
+
+# kernel_image_path ARCH: the boot image, relative to the O= directory.
+kernel_image_path()
+{
+	case $1 in
+	x86_64)	echo arch/x86/boot/bzImage ;;
+	arm64)	echo arch/arm64/boot/Image ;;
+	esac
+}
+
+# toolchain_id ARCH: changes when the compiler does.
+toolchain_id()
+{
+	if [[ "$1" == arm64 ]]; then
+		aarch64-linux-gnu-gcc --version | head -n1
+	else
+		gcc --version | head -n1
+	fi
+}
+
+# tree_id TREE: identifies the content of a source tree.  Our throwaway git
+# trees are identified by their HEAD; other trees by source_fingerprint.
+tree_id()
+{
+	local tree=$1
+
+	if [[ -d "$tree/.git" && -f "$tree/.git/rig-source" ]]; then
+		git -C "$tree" rev-parse HEAD
+	else
+		source_fingerprint "$tree"
+	fi
+}
+
+# kernel_build TREE OBJDIR ARCH FRAGMENT...: configure and build the kernel
+# and its headers.  Returns 0 when built or cached, 3 when a config option
+# was dropped (after printing it), 1 when the build failed.
+kernel_build()
+{
+	local tree=$1 objdir=$2 arch=$3
+	local image cfg_hash inputs jobs
+	local -a vars
+
+	shift 3
+	image="$objdir/$(kernel_image_path "$arch")"
+	cfg_hash=$(hash_files "$@")
+	inputs="$(tree_id "$tree") $cfg_hash $(toolchain_id "$arch")"
+	if [[ -f "$image" && "$(cat "$objdir/.rig-built" 2>/dev/null)" == "$inputs" ]]; then
+		BUILD_NOTE=cached
+		return 0
+	fi
+	BUILD_NOTE=built
+	mapfile -t vars < <(arch_make_vars "$arch")
+	if [[ "$(cat "$objdir/.rig-config" 2>/dev/null)" != "$cfg_hash" || ! -f "$objdir/.config" ]]; then
+		rm -f "$objdir/.rig-config"
+		kconfig_make "$tree" "$objdir" "$arch" "$@" || return 3
+		echo "$cfg_hash" > "$objdir/.rig-config"
+	fi
+	jobs=$(nproc)
+	info "  make -j$jobs $(kernel_image_path "$arch") headers (log: $objdir/build.log)"
+	run_logged "$objdir/build.log" \
+		make -C "$tree" O="$objdir" "${vars[@]}" -j"$jobs" "${image##*/}" headers || return 1
+	echo "$inputs" > "$objdir/.rig-built"
+}
+
+# selftests_build TREE OBJDIR OUTDIR ARCH PROG...: build the KVM selftests
+# PROGs statically against the headers of OBJDIR into OUTDIR.  The kernel
+# tree's tools/ is staged next to OUTDIR with our selftests/ and lib/
+# installed into it, so no source tree is ever modified.
+selftests_build()
+{
+	local tree=$1 objdir=$2 outdir=$3 arch=$4
+	local stage="${outdir}-stage" inputs prog
+	local -a vars targets
+
+	shift 4
+	inputs="$(tree_id "$tree") $(hash_files "$REPO_DIR"/selftests/* "$REPO_DIR"/lib/* \
+		"$REPO_DIR/rig/install-selftests.sh" 2>/dev/null) $(toolchain_id "$arch") $*"
+	if [[ "$(cat "$outdir/.rig-built" 2>/dev/null)" == "$inputs" ]]; then
+		BUILD_NOTE=cached
+		return 0
+	fi
+	BUILD_NOTE=built
+	mkdir -p "$stage" "$outdir"
+	rsync -rl --checksum --delete "$tree/tools/" "$stage/tools/" || return 1
+	# The selftests Makefile includes scripts/subarch.include only.
+	mkdir -p "$stage/scripts"
+	rsync -rl --checksum "$tree/scripts/subarch.include" "$stage/scripts/" || return 1
+	"$REPO_DIR/rig/install-selftests.sh" "$stage/tools/testing/selftests/kvm" > /dev/null || return 1
+
+	for prog in "$@"; do
+		targets+=("$outdir/$prog")
+	done
+	vars=(ARCH="$arch")
+	[[ "$arch" == arm64 ]] && vars+=(CROSS_COMPILE=aarch64-linux-gnu-)
+	run_logged "$outdir/build.log" \
+		make -C "$stage/tools/testing/selftests/kvm" "${vars[@]}" -j"$(nproc)" \
+			OUTPUT="$outdir" KHDR_INCLUDES="-isystem $objdir/usr/include" \
+			EXTRA_CFLAGS=-static LDFLAGS="-static -pthread" "${targets[@]}" || return 1
+	echo "$inputs" > "$outdir/.rig-built"
+}

@@ -1,0 +1,97 @@
+# SPDX-License-Identifier: GPL-2.0
+#
+# Shared helpers of run_tests.sh: exit statuses, logging and phase timing.
+# Sourced, never executed.
+
+# Exit statuses, chosen for `git bisect run`.
+readonly EXIT_PASS=0		# every selected test passed or skipped with a reason
+readonly EXIT_FAIL=1		# a test failed or timed out, or the kernel warned/crashed
+readonly EXIT_UNTESTABLE=125	# this tree cannot be tested: bisect skips it
+readonly EXIT_RIG=128		# the rig itself is broken: bisect stops
+readonly EXIT_USAGE=129		# the rig was misused (bad option): bisect stops
+
+if [[ -t 1 ]]; then
+	readonly C_RED=$'\e[31m' C_GREEN=$'\e[32m' C_YELLOW=$'\e[33m' C_BOLD=$'\e[1m' C_OFF=$'\e[0m'
+else
+	readonly C_RED='' C_GREEN='' C_YELLOW='' C_BOLD='' C_OFF=''
+fi
+
+RIG_START=${RIG_START:-$SECONDS}
+
+# elapsed: "mm:ss" since the runner started.
+elapsed()
+{
+	local s=$((SECONDS - RIG_START))
+
+	printf '%02d:%02d' $((s / 60)) $((s % 60))
+}
+
+info()
+{
+	printf '[%s] %s\n' "$(elapsed)" "$*"
+}
+
+warn()
+{
+	printf '[%s] %sWARNING:%s %s\n' "$(elapsed)" "$C_YELLOW" "$C_OFF" "$*" >&2
+}
+
+# die STATUS MESSAGE...: report an error and exit with STATUS.
+die()
+{
+	local status=$1
+
+	shift
+	printf '[%s] %sERROR:%s %s\n' "$(elapsed)" "$C_RED" "$C_OFF" "$*" >&2
+	exit "$status"
+}
+
+# Phase timing: phase_begin NAME; ...; phase_end.  Durations are appended
+# to $PHASE_LOG (tab separated: name, seconds) when it is set.
+PHASE_NAME=''
+PHASE_T0=0
+
+phase_begin()
+{
+	PHASE_NAME=$1
+	PHASE_T0=$SECONDS
+	info "${C_BOLD}${PHASE_NAME}${C_OFF}"
+}
+
+phase_end()
+{
+	local note=${1:-}
+	local dt=$((SECONDS - PHASE_T0))
+
+	info "  done: ${PHASE_NAME} (${dt}s)${note:+, $note}"
+	if [[ -n "${PHASE_LOG:-}" ]]; then
+		printf '%s\t%d\t%s\n' "$PHASE_NAME" "$dt" "$note" >> "$PHASE_LOG"
+	fi
+}
+
+# run_logged LOG CMD...: run CMD with its output in LOG; on failure show the
+# tail of LOG and return CMD's status.
+run_logged()
+{
+	local log=$1
+	local rc=0
+
+	shift
+	"$@" > "$log" 2>&1 || rc=$?
+	if ((rc != 0)); then
+		printf '  --- last lines of %s ---\n' "$log" >&2
+		tail -n 25 "$log" | sed 's/^/  | /' >&2
+	fi
+	return "$rc"
+}
+
+# hash_files FILE...: one stable hash over the names and contents of FILEs.
+hash_files()
+{
+	local f
+
+	for f in "$@"; do
+		printf '%s\n' "${f##*/}"
+		cat "$f"
+	done | sha256sum | cut -c1-16
+}

@@ -1,0 +1,94 @@
+# SPDX-License-Identifier: GPL-2.0
+#
+# Host dependencies: the Debian packages the rig needs, installed on demand
+# (as root or through passwordless sudo), and the arm64 busybox for the
+# arm64 guest.  Sourced by run_tests.sh.
+
+# Debian package for each, pinned where the result depends on the version.
+readonly RIG_PACKAGES=(
+	qemu-system-x86 qemu-system-arm
+	"linux-source-6.12=6.12.117-1~deb12u1"
+	gcc make gcc-aarch64-linux-gnu libc6-dev libc6-dev-arm64-cross
+	busybox-static flex bison bc libelf-dev libssl-dev cpio kmod rsync
+	dwarves ccache git python3 xz-utils gzip
+)
+# What `make check` needs on top.
+readonly CHECK_PACKAGES=(python3-pytest shellcheck)
+
+# packages_missing PKG...: print the packages (pins kept) not installed.
+packages_missing()
+{
+	local spec name want have
+
+	for spec in "$@"; do
+		name=${spec%%=*}
+		want=''
+		[[ "$spec" == *=* ]] && want=${spec#*=}
+		have=$(dpkg-query -W -f='${db:Status-Abbrev}|${Version}' "$name" 2>/dev/null) || have=''
+		if [[ "$have" != ii* ]] || [[ -n "$want" && "${have#*|}" != "$want" ]]; then
+			printf '%s\n' "$spec"
+		fi
+	done
+}
+
+as_root()
+{
+	if ((EUID == 0)); then
+		"$@"
+	elif sudo -n true 2> /dev/null; then
+		sudo "$@"
+	else
+		return 1
+	fi
+}
+
+# deps_install PKG...: install the missing ones among PKG, saying which.
+deps_install()
+{
+	local -a missing
+
+	mapfile -t missing < <(packages_missing "$@")
+	((${#missing[@]} == 0)) && return 0
+	info "installing Debian packages: ${missing[*]}"
+	as_root true ||
+		die "$EXIT_RIG" "need root or passwordless sudo to install: ${missing[*]}"
+	if [[ ! -f "$RIG_CACHE/.apt-updated" ]] || ! as_root apt-get install -y -q --no-install-recommends "${missing[@]}" > "$RIG_CACHE/apt.log" 2>&1; then
+		as_root apt-get update -q > "$RIG_CACHE/apt.log" 2>&1 ||
+			die "$EXIT_RIG" "apt-get update failed; see $RIG_CACHE/apt.log"
+		touch "$RIG_CACHE/.apt-updated"
+		DEBIAN_FRONTEND=noninteractive as_root apt-get install -y -q --no-install-recommends \
+			"${missing[@]}" >> "$RIG_CACHE/apt.log" 2>&1 ||
+			die "$EXIT_RIG" "apt-get install ${missing[*]} failed; see $RIG_CACHE/apt.log"
+	fi
+	mapfile -t missing < <(packages_missing "$@")
+	((${#missing[@]} == 0)) || die "$EXIT_RIG" "still missing after install: ${missing[*]}"
+}
+
+# busybox_path ARCH: a static busybox for ARCH's guest.  arm64's comes from
+# Debian's busybox-static:arm64, unpacked into the cache, not installed.
+busybox_path()
+{
+	local arch=$1 dir="$RIG_CACHE/busybox/arm64" tmp
+
+	if [[ "$arch" == x86_64 ]]; then
+		echo /bin/busybox
+		return
+	fi
+	if [[ ! -x "$dir/bin/busybox" ]]; then
+		if ! dpkg --print-foreign-architectures | grep -qx arm64; then
+			info "adding arm64 as a dpkg foreign architecture (to fetch busybox-static:arm64)"
+			as_root dpkg --add-architecture arm64 || die "$EXIT_RIG" "cannot add arm64 to dpkg"
+			as_root apt-get update -q > "$RIG_CACHE/apt.log" 2>&1 ||
+				die "$EXIT_RIG" "apt-get update failed; see $RIG_CACHE/apt.log"
+		fi
+		tmp=$(mktemp -d)
+		chmod 777 "$tmp"
+		(cd "$tmp" && apt-get download -q busybox-static:arm64 > "$RIG_CACHE/apt.log" 2>&1) ||
+			die "$EXIT_RIG" "cannot download busybox-static:arm64; see $RIG_CACHE/apt.log"
+		mkdir -p "$dir"
+		dpkg-deb -x "$tmp"/busybox-static_*_arm64.deb "$dir" ||
+			die "$EXIT_RIG" "cannot unpack busybox-static:arm64"
+		rm -rf "$tmp"
+	fi
+	echo "$dir/bin/busybox"
+}

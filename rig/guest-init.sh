@@ -1,0 +1,193 @@
+#!/bin/sh
+# SPDX-License-Identifier: GPL-2.0
+#
+# /init of the test guest (busybox ash).  Mounts the pseudo filesystems,
+# records the environment, runs the tests of /rig/plan one by one, each under
+# its own timeout, and reports them as KTAP on the console; then powers the
+# machine off (reboot -f with QEMU's -no-reboot exits QEMU).
+#
+# /rig/plan: one test a line, fields separated by '|':
+#   NAME|TIMEOUT_SECONDS|NEEDS (comma separated, or -)|COMMAND
+# /rig/mode: "tests" or "shell".
+
+PATH=/rig/bin:/bin:/sbin:/usr/bin:/usr/sbin
+export PATH
+set -o pipefail
+
+mount_all()
+{
+	mount -t proc proc /proc
+	mount -t sysfs sysfs /sys
+	mount -t devtmpfs devtmpfs /dev
+	mkdir -p /dev/hugepages /dev/shm /dev/pts
+	mount -t tmpfs tmpfs /tmp
+	mount -t tmpfs tmpfs /dev/shm
+	mount -t debugfs debugfs /sys/kernel/debug
+	mount -t tracefs tracefs /sys/kernel/tracing 2>/dev/null
+	mount -t cgroup2 cgroup2 /sys/fs/cgroup
+	mount -t hugetlbfs hugetlbfs /dev/hugepages
+}
+
+# uptime_cs: uptime in hundredths of a second.
+uptime_cs()
+{
+	local up
+
+	read -r up _ < /proc/uptime
+	up=$(echo "${up%.*}${up#*.}" | sed 's/^0*//')
+	echo "${up:-0}"
+}
+
+cs_to_s()
+{
+	printf '%d.%02d' $(($1 / 100)) $(($1 % 100))
+}
+
+# A "# env: key=value" line per fact the results should carry.
+record_env()
+{
+	local f flags
+
+	echo "# env: kernel=$(uname -r)"
+	echo "# env: machine=$(uname -m)"
+	echo "# env: cmdline=$(cat /proc/cmdline)"
+	if [ -r /proc/config.gz ]; then
+		echo "# env: config_sha256=$(zcat /proc/config.gz | sha256sum | cut -c1-16)"
+	fi
+	echo "# env: lru_gen_enabled=$(cat /sys/kernel/mm/lru_gen/enabled 2>/dev/null || echo absent)"
+	if [ -e /sys/kernel/mm/page_idle/bitmap ]; then
+		echo "# env: page_idle=present"
+	else
+		echo "# env: page_idle=absent"
+	fi
+	echo "# env: thp=$(cat /sys/kernel/mm/transparent_hugepage/enabled 2>/dev/null || echo absent)"
+	flags=$(grep -m1 -E '^(flags|Features)' /proc/cpuinfo | tr ' ' '\n' |
+		grep -xE 'svm|npt|vmx|ept|nrip_save|vgif|lbrv' | tr '\n' ' ')
+	echo "# env: cpu_virt=${flags:-none}"
+	if dmesg | grep -q 'VHE mode initialized'; then
+		echo "# env: kvm_arm_mode=vhe"
+	elif dmesg | grep -q 'Hyp mode initialized'; then
+		echo "# env: kvm_arm_mode=nvhe"
+	fi
+	echo "# env: dev_kvm=$([ -c /dev/kvm ] && echo present || echo absent)"
+	for f in /sys/module/kvm/parameters/* /sys/module/kvm_amd/parameters/* \
+		 /sys/module/kvm_intel/parameters/*; do
+		[ -r "$f" ] || continue
+		case ${f##*/} in
+		tdp_mmu|npt|ept|nested|eager_page_split|enable_mmio_caching)
+			echo "# env: kvm_param.$(basename "$(dirname "$(dirname "$f")")").${f##*/}=$(cat "$f")"
+			;;
+		esac
+	done
+}
+
+# need_missing NEED: print why NEED is not met, nothing if it is.
+#   kvm             /dev/kvm exists
+#   cpu:FLAG        FLAG in /proc/cpuinfo
+#   file:PATH       PATH exists
+#   param:M.P=V     /sys/module/M/parameters/P reads V
+need_missing()
+{
+	local need=$1 mp want have
+
+	case $need in
+	kvm)
+		[ -c /dev/kvm ] || echo "/dev/kvm is absent (KVM did not initialise)"
+		;;
+	cpu:*)
+		grep -m1 -E '^(flags|Features)' /proc/cpuinfo | tr ' ' '\n' | grep -qx "${need#cpu:}" ||
+			echo "the CPU lacks ${need#cpu:}"
+		;;
+	file:*)
+		[ -e "${need#file:}" ] || echo "${need#file:} is absent"
+		;;
+	param:*)
+		mp=${need#param:}
+		want=${mp#*=}
+		mp=${mp%%=*}
+		have=$(cat "/sys/module/${mp%%.*}/parameters/${mp#*.}" 2>/dev/null)
+		[ "$have" = "$want" ] || echo "${mp} is '${have:-absent}', not '$want'"
+		;;
+	*)
+		echo "unknown need '$need'"
+		;;
+	esac
+}
+
+# skip_reason LOG: the reason a kselftest gave for skipping (exit 4).
+skip_reason()
+{
+	local line
+
+	line=$(grep -E 'SKIP|[Ss]kipping|not supported|Requirement not met' "$1" | tail -n1)
+	line=${line#*SKIP}
+	line=$(echo "$line" | sed -e 's/^[^A-Za-z0-9_/]*//')
+	echo "${line:-test exited with KSFT_SKIP (4) without a reason}"
+}
+
+# run_one N NAME TIMEOUT NEEDS COMMAND
+run_one()
+{
+	local n=$1 name=$2 timeout=$3 needs=$4 cmd=$5
+	local need why t0 t1 rc log=/tmp/test.log
+
+	echo "# rig: begin $n $name"
+	if [ "$needs" != - ]; then
+		for need in $(echo "$needs" | tr ',' ' '); do
+			why=$(need_missing "$need")
+			if [ -n "$why" ]; then
+				echo "# rig: end $n $name rc=skip duration=0.00"
+				echo "ok $n $name # SKIP $why"
+				return
+			fi
+		done
+	fi
+	echo "    # $cmd"
+	t0=$(uptime_cs)
+	(cd /rig/bin && timeout -s TERM -k 10 "$timeout" sh -c "$cmd") < /dev/null 2>&1 |
+		tee "$log" | sed 's/^/    /'
+	rc=$?
+	t1=$(uptime_cs)
+	echo "# rig: end $n $name rc=$rc duration=$(cs_to_s $((t1 - t0)))"
+	if [ $rc -eq 0 ]; then
+		echo "ok $n $name"
+	elif [ $rc -eq 4 ]; then
+		echo "ok $n $name # SKIP $(skip_reason "$log")"
+	elif [ $((t1 - t0)) -ge $((timeout * 100)) ] && { [ $rc -eq 143 ] || [ $rc -eq 137 ]; }; then
+		echo "not ok $n $name # TIMEOUT after ${timeout}s"
+	else
+		echo "not ok $n $name # exit status $rc"
+	fi
+	# Let the next test start from a quiet memory state.
+	sync
+	echo 3 > /proc/sys/vm/drop_caches
+}
+
+run_plan()
+{
+	local total n=0 name timeout needs cmd
+
+	total=$(grep -c . /rig/plan)
+	echo "KTAP version 1"
+	record_env
+	echo "1..$total"
+	while IFS='|' read -r name timeout needs cmd; do
+		[ -n "$name" ] || continue
+		n=$((n + 1))
+		run_one "$n" "$name" "$timeout" "$needs" "$cmd"
+	done < /rig/plan
+	echo "# rig: done"
+}
+
+mount_all
+exec < /dev/console > /dev/console 2>&1
+echo "# rig: guest up after $(cs_to_s "$(uptime_cs)")s"
+if [ "$(cat /rig/mode)" = shell ]; then
+	record_env
+	echo "# rig: interactive shell; the tests are in /rig/bin, the plan in /rig/plan; exit to power off"
+	setsid cttyhack sh
+else
+	run_plan
+fi
+sync
+reboot -f

@@ -1,0 +1,248 @@
+# SPDX-License-Identifier: GPL-2.0
+"""KTAP parsing and kernel-report scanning for the test guest's console.
+
+The guest (rig/guest-init.sh) prints a KTAP document on the serial console,
+interleaved with kernel messages.  Each test's own output is indented by
+four spaces, so a kselftest that prints KTAP itself shows up as a nested
+subtest list.  The console may end anywhere: a guest that crashes or hangs
+leaves a truncated document, and the tests it never reported are results
+too ("crash").
+
+Lines that are neither KTAP nor kernel reports are kept as a test's log but
+otherwise ignored, as kunit_parser.py does.
+"""
+
+import re
+from dataclasses import dataclass, field
+from typing import List, Optional
+
+# Statuses, in the words of results.json.
+PASS, FAIL, SKIP, XFAIL, TIMEOUT, CRASH = (
+    "pass", "fail", "skip", "xfail", "timeout", "crash")
+FAILED_STATUSES = (FAIL, TIMEOUT, CRASH)
+
+# The kernel prefixes console lines with "[   12.345678] " (PRINTK_TIME).
+_TIMESTAMP = re.compile(r"^\[\s*\d+\.\d+\]\s?")
+_RESULT = re.compile(
+    r"^(?P<indent>\s*)(?P<ok>ok|not ok)\s+(?P<num>\d+)"
+    r"(?:\s+-)?(?:\s+(?P<name>[^#]*?))?\s*(?:#\s*(?P<directive>.*))?$")
+_PLAN = re.compile(r"^(?P<indent>\s*)1\.\.(?P<count>\d+)")
+_BEGIN = re.compile(r"^# rig: begin (?P<num>\d+) (?P<name>\S+)")
+_END = re.compile(r"^# rig: end (?P<num>\d+) \S+ rc=(?P<rc>\S+) duration=(?P<dur>[\d.]+)")
+_ENV = re.compile(r"^# env: (?P<key>[^=]+)=(?P<value>.*)$")
+
+# Start of a kernel report that must fail the run, and what it is called.
+_REPORTS = [
+    (re.compile(r"WARNING: .*(circular locking|lock state|suspicious RCU|"
+                r"held lock|recursive locking|possible .*lock)"), "lockdep"),
+    (re.compile(r"BUG: KASAN"), "KASAN"),
+    (re.compile(r"UBSAN: "), "UBSAN"),
+    (re.compile(r"WARNING: CPU: \d+ PID: \d+"), "WARNING"),
+    (re.compile(r"kernel BUG at "), "BUG"),
+    (re.compile(r"BUG: "), "BUG"),
+    (re.compile(r"Oops[:\s]|Internal error: "), "Oops"),
+    (re.compile(r"Unable to handle kernel "), "Oops"),
+    (re.compile(r"Kernel panic - not syncing"), "panic"),
+    (re.compile(r"INFO: task .* blocked for more than"), "hung task"),
+    (re.compile(r"INFO: rcu_\w+ (self-)?detected stall"), "RCU stall"),
+]
+_REPORT_END = re.compile(r"---\[ end (trace|Kernel panic)")
+REPORT_MAX_LINES = 60
+
+
+@dataclass
+class KernelReport:
+    kind: str
+    first_line: str
+    excerpt: List[str]
+    test_num: Optional[int]    # the test running when it was printed
+
+    def summary(self):
+        return "kernel %s: %s" % (self.kind, self.first_line)
+
+
+@dataclass
+class TestResult:
+    num: int
+    name: str
+    status: str
+    reason: str = ""
+    duration: Optional[float] = None
+    rc: Optional[str] = None
+    log: List[str] = field(default_factory=list)
+    subtests: List["TestResult"] = field(default_factory=list)
+    reports: List[KernelReport] = field(default_factory=list)
+
+
+@dataclass
+class Boot:
+    """What one boot of the guest reported."""
+    env: dict = field(default_factory=dict)
+    planned: Optional[int] = None
+    tests: List[TestResult] = field(default_factory=list)
+    reports: List[KernelReport] = field(default_factory=list)
+    booted: bool = False
+    completed: bool = False     # "# rig: done" seen
+
+
+def strip_console(line):
+    """A console line without its carriage return and printk timestamp."""
+    return _TIMESTAMP.sub("", line.rstrip("\r\n").replace("\r", ""))
+
+
+def parse_directive(ok, directive):
+    """Map a KTAP result line's ok/not ok and directive to (status, reason)."""
+    directive = (directive or "").strip()
+    word, _, rest = directive.partition(" ")
+    word = word.upper()
+    if word == "SKIP":
+        return SKIP, rest.strip() or "skipped without a reason"
+    if word == "XFAIL":
+        return XFAIL, rest.strip()
+    if word == "TIMEOUT":
+        return TIMEOUT, directive
+    if word == "TODO" and not ok:
+        return XFAIL, rest.strip()
+    if ok:
+        return PASS, ""
+    return FAIL, directive
+
+
+def parse_results(lines, indent=0):
+    """Parse KTAP results at one nesting level (used for the subtests of a
+    test's log).  Lines deeper than INDENT are taken as nested subtests."""
+    results = []
+    pending = []
+    prefix = " " * indent
+    for line in lines:
+        if not line.startswith(prefix):
+            continue
+        body = line[indent:]
+        m = _RESULT.match(body)
+        if m and not m.group("indent"):
+            status, reason = parse_directive(m.group("ok") == "ok", m.group("directive"))
+            res = TestResult(int(m.group("num")), (m.group("name") or "").strip(),
+                             status, reason)
+            res.subtests = parse_results(pending, indent + 4) if pending else []
+            res.log = pending
+            results.append(res)
+            pending = []
+        elif body.startswith("    ") or body.startswith("\t"):
+            pending.append(line)
+    return results
+
+
+def find_report(line):
+    for pattern, kind in _REPORTS:
+        if pattern.search(line):
+            return kind
+    return None
+
+
+def scan_reports(lines):
+    """Find kernel reports in console LINES (already stripped), each with
+    the test number it occurred in (from the rig's begin/end markers)."""
+    reports = []
+    current = None
+    cur_test = None
+    for line in lines:
+        m = _BEGIN.match(line)
+        if m:
+            cur_test = int(m.group("num"))
+        elif _END.match(line):
+            cur_test = None
+        if current is not None:
+            current.excerpt.append(line)
+            if _REPORT_END.search(line) or len(current.excerpt) >= REPORT_MAX_LINES:
+                current = None
+            continue
+        kind = find_report(line)
+        if kind:
+            current = KernelReport(kind, line.strip(), [line], cur_test)
+            reports.append(current)
+    return reports
+
+
+def parse_console(text, planned_names=None):
+    """Parse a whole guest console log into a Boot.
+
+    PLANNED_NAMES lists the tests the guest was asked to run, in order; any
+    of them without a result line is reported as CRASH (the guest died or
+    was killed before reporting it).
+    """
+    lines = [strip_console(l) for l in text.splitlines()]
+    boot = Boot()
+    by_num = {}
+    cur = None      # [num, name, log lines]
+    for line in lines:
+        if line.startswith("# rig: guest up"):
+            boot.booted = True
+        elif line.startswith("# rig: done"):
+            boot.completed = True
+        m = _ENV.match(line)
+        if m:
+            boot.env[m.group("key")] = m.group("value")
+            continue
+        m = _PLAN.match(line)
+        if m and not m.group("indent") and boot.planned is None and boot.booted:
+            boot.planned = int(m.group("count"))
+            continue
+        m = _BEGIN.match(line)
+        if m:
+            cur = [int(m.group("num")), m.group("name"), [], None, None]
+            continue
+        m = _END.match(line)
+        if m and cur is not None:
+            cur[3] = m.group("rc")
+            cur[4] = float(m.group("dur"))
+            continue
+        m = _RESULT.match(line)
+        if m and not m.group("indent") and boot.booted:
+            num = int(m.group("num"))
+            status, reason = parse_directive(m.group("ok") == "ok", m.group("directive"))
+            log = cur[2] if cur and cur[0] == num else []
+            res = TestResult(num, (m.group("name") or "").strip(), status, reason,
+                             duration=cur[4] if cur and cur[0] == num else None,
+                             rc=cur[3] if cur and cur[0] == num else None,
+                             log=log, subtests=parse_results(log, 4))
+            by_num[num] = res
+            boot.tests.append(res)
+            cur = None
+            continue
+        if cur is not None:
+            cur[2].append(line)
+
+    boot.reports = scan_reports(lines)
+    for rep in boot.reports:
+        res = by_num.get(rep.test_num)
+        if res is not None:
+            res.reports.append(rep)
+            if res.status not in FAILED_STATUSES:
+                res.status = FAIL
+                res.reason = rep.summary()
+
+    for idx, name in enumerate(planned_names or [], 1):
+        if idx in by_num:
+            continue
+        if cur is not None and cur[0] == idx:
+            log, why = cur[2], "no result: the guest died or hung during this test"
+        else:
+            log, why = [], "not run: the guest died or hung before this test"
+        if not boot.booted:
+            why = "not run: the guest did not boot"
+        res = TestResult(idx, name, CRASH, why, log=log)
+        for rep in boot.reports:
+            if rep.test_num == idx:
+                res.reports.append(rep)
+                res.reason = "%s; %s" % (why, rep.summary())
+        by_num[idx] = res
+        boot.tests.append(res)
+    boot.tests.sort(key=lambda r: r.num)
+    return boot
+
+
+def exit_status(statuses, boot_errors=0):
+    """The runner's exit status for a run with these test STATUSES."""
+    if boot_errors or any(s in FAILED_STATUSES for s in statuses):
+        return 1
+    return 0

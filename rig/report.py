@@ -1,0 +1,188 @@
+#!/usr/bin/env python3
+# SPDX-License-Identifier: GPL-2.0
+"""Turn guest console logs into results: per-test logs, results.json,
+JUnit XML, a per-arch summary table and the runner's exit status.
+
+  report.py boot --outdir D --arch A --boot N --console LOG --plan PLAN
+                 [--cmdline C] [--watchdog SECONDS]
+      Parse one boot's console; write D/<arch>/<test>.log for each test and
+      append the results to D/tests.jsonl and D/boots.jsonl.
+
+  report.py summary --outdir D --meta META.json
+      Write D/results.json and D/junit.xml, print the summary and exit with
+      the runner's status (0: all passed or skipped, 1: anything failed).
+"""
+
+import argparse
+import json
+import os
+import sys
+from xml.sax.saxutils import escape, quoteattr
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import ktap  # noqa: E402
+
+
+def read_plan(path):
+    """The test names of a guest plan (NAME|TIMEOUT|NEEDS|COMMAND lines)."""
+    with open(path, encoding="utf-8") as f:
+        return [l.split("|", 1)[0] for l in f.read().splitlines() if l.strip()]
+
+
+def safe_name(name):
+    return "".join(c if c.isalnum() or c in "-_.+" else "_" for c in name)
+
+
+def write_test_log(outdir, arch, res, boot_id):
+    d = os.path.join(outdir, arch)
+    os.makedirs(d, exist_ok=True)
+    path = os.path.join(d, "%s.log" % safe_name(res.name))
+    if os.path.exists(path):
+        path = os.path.join(d, "%s.boot%s.log" % (safe_name(res.name), boot_id))
+    with open(path, "w", encoding="utf-8") as f:
+        for line in res.log:
+            f.write((line[4:] if line.startswith("    ") else line) + "\n")
+        for rep in res.reports:
+            f.write("\n=== kernel %s report ===\n" % rep.kind)
+            f.write("\n".join(rep.excerpt) + "\n")
+    return os.path.relpath(path, outdir)
+
+
+def cmd_boot(args):
+    with open(args.console, encoding="utf-8", errors="replace") as f:
+        text = f.read()
+    names = read_plan(args.plan)
+    boot = ktap.parse_console(text, names)
+    if args.watchdog is not None:
+        # The host killed a hung guest: the test it was in timed out.
+        for res in boot.tests:
+            if res.status == ktap.CRASH and res.reason.startswith("no result"):
+                res.status = ktap.TIMEOUT
+                res.reason = ("TIMEOUT: the watchdog killed the guest after %ss"
+                              % args.watchdog)
+    boot_errors = [r for r in boot.reports if r.test_num is None]
+    with open(os.path.join(args.outdir, "tests.jsonl"), "a", encoding="utf-8") as f:
+        for res in boot.tests:
+            rec = {
+                "arch": args.arch, "name": res.name, "status": res.status,
+                "reason": res.reason, "duration": res.duration, "rc": res.rc,
+                "boot": args.boot, "cmdline": args.cmdline,
+                "log": write_test_log(args.outdir, args.arch, res, args.boot),
+                "subtests": [{"num": s.num, "name": s.name, "status": s.status,
+                              "reason": s.reason} for s in res.subtests],
+                "kernel_reports": [r.summary() for r in res.reports],
+            }
+            f.write(json.dumps(rec) + "\n")
+    with open(os.path.join(args.outdir, "boots.jsonl"), "a", encoding="utf-8") as f:
+        f.write(json.dumps({
+            "arch": args.arch, "boot": args.boot, "cmdline": args.cmdline,
+            "console": os.path.relpath(args.console, args.outdir),
+            "booted": boot.booted, "completed": boot.completed,
+            "watchdog_killed": args.watchdog is not None, "env": boot.env,
+            "kernel_reports": [{"kind": r.kind, "summary": r.summary(),
+                                "excerpt": r.excerpt} for r in boot_errors],
+        }) + "\n")
+    for rep in boot.reports:
+        print("  %s%s" % (rep.summary(),
+                         "" if rep.test_num is None else " (during test %d)" % rep.test_num))
+        for line in rep.excerpt[:12]:
+            print("  | " + line)
+    return 0
+
+
+def load_jsonl(path):
+    if not os.path.exists(path):
+        return []
+    with open(path, encoding="utf-8") as f:
+        return [json.loads(l) for l in f if l.strip()]
+
+
+def counts(tests):
+    passed = sum(t["status"] in (ktap.PASS, ktap.XFAIL) for t in tests)
+    failed = sum(t["status"] in ktap.FAILED_STATUSES for t in tests)
+    skipped = sum(t["status"] == ktap.SKIP for t in tests)
+    return passed, failed, skipped
+
+
+def junit(tests, boots):
+    out = ['<?xml version="1.0" encoding="UTF-8"?>', "<testsuites>"]
+    for arch in sorted({t["arch"] for t in tests} | {b["arch"] for b in boots}):
+        mine = [t for t in tests if t["arch"] == arch]
+        errs = [b for b in boots if b["arch"] == arch and b["kernel_reports"]]
+        p, f, s = counts(mine)
+        out.append('  <testsuite name=%s tests="%d" failures="%d" skipped="%d">'
+                   % (quoteattr("kvm-aging." + arch), len(mine) + len(errs), f + len(errs), s))
+        for t in mine:
+            attrs = "classname=%s name=%s time=\"%.2f\"" % (
+                quoteattr("kvm-aging." + arch), quoteattr(t["name"]), t["duration"] or 0)
+            if t["status"] in ktap.FAILED_STATUSES:
+                out.append("    <testcase %s><failure message=%s/></testcase>"
+                           % (attrs, quoteattr("%s: %s" % (t["status"], t["reason"]))))
+            elif t["status"] == ktap.SKIP:
+                out.append("    <testcase %s><skipped message=%s/></testcase>"
+                           % (attrs, quoteattr(t["reason"])))
+            else:
+                out.append("    <testcase %s/>" % attrs)
+        for b in errs:
+            text = "\n".join("\n".join(r["excerpt"]) for r in b["kernel_reports"])
+            out.append('    <testcase classname=%s name="kernel-log.boot%s"><failure message=%s>%s</failure></testcase>'
+                       % (quoteattr("kvm-aging." + arch), b["boot"],
+                          quoteattr(b["kernel_reports"][0]["summary"]), escape(text)))
+        out.append("  </testsuite>")
+    out.append("</testsuites>")
+    return "\n".join(out) + "\n"
+
+
+def cmd_summary(args):
+    tests = load_jsonl(os.path.join(args.outdir, "tests.jsonl"))
+    boots = load_jsonl(os.path.join(args.outdir, "boots.jsonl"))
+    with open(args.meta, encoding="utf-8") as f:
+        meta = json.load(f)
+    boot_errors = sum(len(b["kernel_reports"]) for b in boots)
+    status = ktap.exit_status([t["status"] for t in tests], boot_errors)
+    meta.update({"tests": tests, "boots": boots, "exit_status": status})
+    with open(os.path.join(args.outdir, "results.json"), "w", encoding="utf-8") as f:
+        json.dump(meta, f, indent=2)
+        f.write("\n")
+    with open(os.path.join(args.outdir, "junit.xml"), "w", encoding="utf-8") as f:
+        f.write(junit(tests, boots))
+
+    print("%-8s %-40s %-8s %8s  %s" % ("arch", "test", "result", "time", "note"))
+    for t in tests:
+        dur = "%.1fs" % t["duration"] if t["duration"] is not None else "-"
+        name = t["name"] + (" [%s]" % t["cmdline"] if t.get("cmdline") else "")
+        print("%-8s %-40s %-8s %8s  %s" % (t["arch"], name, t["status"].upper(), dur, t["reason"]))
+    for b in boots:
+        for r in b["kernel_reports"]:
+            print("%-8s %-40s %-8s %8s  %s" % (b["arch"], "kernel log (boot %s)" % b["boot"],
+                                              "FAIL", "-", r["summary"]))
+    print()
+    for arch in sorted({t["arch"] for t in tests}):
+        p, f, s = counts([t for t in tests if t["arch"] == arch])
+        print("%s: %d passed, %d failed, %d skipped" % (arch, p, f, s))
+    p, f, s = counts(tests)
+    print("%d passed, %d failed, %d skipped" % (p, f + boot_errors, s))
+    return status
+
+
+def main(argv=None):
+    ap = argparse.ArgumentParser(description=__doc__,
+                                 formatter_class=argparse.RawDescriptionHelpFormatter)
+    sub = ap.add_subparsers(dest="cmd", required=True)
+    b = sub.add_parser("boot")
+    b.add_argument("--outdir", required=True)
+    b.add_argument("--arch", required=True)
+    b.add_argument("--boot", required=True)
+    b.add_argument("--console", required=True)
+    b.add_argument("--plan", required=True)
+    b.add_argument("--cmdline", default="")
+    b.add_argument("--watchdog", type=int)
+    s = sub.add_parser("summary")
+    s.add_argument("--outdir", required=True)
+    s.add_argument("--meta", required=True)
+    args = ap.parse_args(argv)
+    return cmd_boot(args) if args.cmd == "boot" else cmd_summary(args)
+
+
+if __name__ == "__main__":
+    sys.exit(main())

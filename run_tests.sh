@@ -1,0 +1,441 @@
+#!/bin/bash
+# SPDX-License-Identifier: GPL-2.0
+#
+# Build, boot and test kernels with the "mm/kvm: Improve parallelism for
+# access bit harvesting" series: take a kernel source (by default Debian's
+# pinned linux-source-6.12), apply patches/, build x86_64 and arm64 kernels
+# from configs/ and the KVM selftests (in-tree ones and ours in selftests/),
+# boot each kernel under QEMU with nested KVM, run the tests of tests.list in
+# the guest, and report per test, per arch and overall.
+#
+# Exit status (for `git bisect run`): 0 all selected tests passed or skipped
+# with a reason; 1 a test failed or timed out, or the kernel warned or
+# crashed; 125 the tree cannot be tested (patch does not apply, config option
+# dropped, build failure); 128 the rig is broken (missing tool, QEMU failed);
+# 129 bad usage.
+
+set -u
+set -o pipefail
+
+REPO_DIR=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
+readonly REPO_DIR
+readonly RIG_CACHE="${RIG_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/kvm-age-rig}"
+readonly TEST_LIST="${RIG_TEST_LIST:-$REPO_DIR/tests.list}"
+readonly ALL_ARCHES=(x86_64 arm64)
+readonly BASE_APPEND="panic=-1 loglevel=7 transparent_hugepage=madvise"
+
+# shellcheck source=rig/common.sh
+source "$REPO_DIR/rig/common.sh"
+# shellcheck source=rig/deps.sh
+source "$REPO_DIR/rig/deps.sh"
+# shellcheck source=rig/kconfig.sh
+source "$REPO_DIR/rig/kconfig.sh"
+# shellcheck source=rig/source.sh
+source "$REPO_DIR/rig/source.sh"
+# shellcheck source=rig/build.sh
+source "$REPO_DIR/rig/build.sh"
+# shellcheck source=rig/guest.sh
+source "$REPO_DIR/rig/guest.sh"
+# shellcheck source=rig/testlist.sh
+source "$REPO_DIR/rig/testlist.sh"
+
+# Options (see usage()).
+OPT_ARCH=all
+OPT_TESTS='*'
+OPT_REPEAT=1
+OPT_TIMEOUT=''
+OPT_SHELL=0
+OPT_LIST=0
+OPT_BASELINE=0
+OPT_DEBUG=0
+OPT_APPLY=''
+OPT_KSRC=''
+OPT_OUTPUT="$REPO_DIR/output"
+OPT_INSTALL=1
+OPT_BUILD_ONLY=0
+OPT_CONFIGS=()
+
+# Run state.
+KERNEL_TREE=''
+QEMU_PID=''
+RUN_DIR=''
+BUILD_NOTE=''
+
+usage()
+{
+	cat <<EOF
+Usage: ${0##*/} [OPTION]...
+
+Build the patched kernels for x86_64 and arm64, boot them under QEMU with
+nested KVM and run the KVM selftests of tests.list inside.
+
+Options:
+  --arch ARCH          x86_64, arm64 or all (default: all)
+  --tests GLOB         run the tests whose name matches GLOB; may hold
+                       several globs separated by commas (default: '*')
+  --repeat N           run every selected test N times (default: 1)
+  --timeout S          per-test timeout in seconds, overriding tests.list
+  --kernel-src DIR     use the kernel tree DIR as is (default: Debian's
+                       linux-source-6.12 $DEBIAN_SRC_VERSION, extracted
+                       into the cache and kept pristine)
+  --apply-patches      with --kernel-src: apply patches/ to it as well (in
+                       a throwaway git tree; DIR is not modified)
+  --baseline           test the unpatched kernel (default source only)
+  --debug              add configs/debug.config (lockdep, DEBUG_VM)
+  --config FILE        add a config fragment (repeatable)
+  --output DIR         put the run's results in a new timestamped directory
+                       under DIR (default: $REPO_DIR/output)
+  --build-only         build kernels and selftests, do not boot
+  --shell              boot the guest with a shell instead of the tests
+                       (needs a single --arch)
+  --list               list the tests that would run and exit
+  --no-install         do not install missing Debian packages; fail instead
+  --install-deps       install the Debian packages the rig needs and exit
+  -h, --help           show this help and exit
+
+Environment: RIG_CACHE (default: \${XDG_CACHE_HOME:-~/.cache}/kvm-age-rig)
+holds sources, trees and builds; currently $RIG_CACHE.
+
+Exit status: 0 all passed or skipped with a reason, 1 a test failed or the
+kernel warned/crashed, 125 tree cannot be tested, 128 rig broken, 129 usage.
+
+Tests (from tests.list):
+$(testlist_table "$TEST_LIST" 2>/dev/null | sed 's/^/  /')
+EOF
+}
+
+usage_error()
+{
+	printf '%s: %s\nTry '\''%s --help'\''.\n' "${0##*/}" "$*" "${0##*/}" >&2
+	exit "$EXIT_USAGE"
+}
+
+# need_arg OPTION ARGC: OPTION requires an argument.
+need_arg()
+{
+	(($2 >= 2)) || usage_error "option $1 requires an argument"
+}
+
+parse_options()
+{
+	while (($#)); do
+		case $1 in
+		--arch)
+			need_arg "$1" $#
+			case $2 in
+			x86_64|arm64|all) OPT_ARCH=$2 ;;
+			*) usage_error "--arch must be x86_64, arm64 or all, not '$2'" ;;
+			esac
+			shift
+			;;
+		--tests) need_arg "$1" $#; OPT_TESTS=$2; shift ;;
+		--repeat)
+			need_arg "$1" $#
+			[[ "$2" =~ ^[1-9][0-9]*$ ]] || usage_error "--repeat needs a positive integer, not '$2'"
+			OPT_REPEAT=$2
+			shift
+			;;
+		--timeout)
+			need_arg "$1" $#
+			[[ "$2" =~ ^[1-9][0-9]*$ ]] || usage_error "--timeout needs a positive number of seconds, not '$2'"
+			OPT_TIMEOUT=$2
+			shift
+			;;
+		--kernel-src)
+			need_arg "$1" $#
+			[[ -f "$2/Makefile" && -d "$2/mm" && -d "$2/virt/kvm" ]] ||
+				usage_error "--kernel-src '$2' is not a kernel source tree"
+			OPT_KSRC=$(cd "$2" && pwd)
+			shift
+			;;
+		--apply-patches) OPT_APPLY=1 ;;
+		--baseline) OPT_BASELINE=1 ;;
+		--debug) OPT_DEBUG=1 ;;
+		--config)
+			need_arg "$1" $#
+			[[ -f "$2" && -r "$2" ]] || usage_error "--config '$2' is not a readable file"
+			grep -qE '^(CONFIG_[A-Za-z0-9_]+=|# CONFIG_[A-Za-z0-9_]+ is not set)' "$2" ||
+				usage_error "--config '$2' holds no CONFIG_ option"
+			OPT_CONFIGS+=("$(cd "$(dirname "$2")" && pwd)/${2##*/}")
+			shift
+			;;
+		--output) need_arg "$1" $#; OPT_OUTPUT=$2; shift ;;
+		--build-only) OPT_BUILD_ONLY=1 ;;
+		--shell) OPT_SHELL=1 ;;
+		--list) OPT_LIST=1 ;;
+		--no-install) OPT_INSTALL=0 ;;
+		--install-deps) OPT_INSTALL=2 ;;
+		-h|--help) usage; exit 0 ;;
+		*) usage_error "unknown option '$1'" ;;
+		esac
+		shift
+	done
+	if [[ -n "$OPT_APPLY" && -z "$OPT_KSRC" ]]; then
+		usage_error "--apply-patches needs --kernel-src (the default source is always patched)"
+	fi
+	if ((OPT_BASELINE)) && [[ -n "$OPT_KSRC" ]]; then
+		usage_error "--baseline is for the default source; use --kernel-src without --apply-patches"
+	fi
+	if ((OPT_SHELL)) && [[ "$OPT_ARCH" == all ]]; then
+		usage_error "--shell needs --arch x86_64 or --arch arm64"
+	fi
+	return 0
+}
+
+selected_arches()
+{
+	if [[ "$OPT_ARCH" == all ]]; then
+		printf '%s\n' "${ALL_ARCHES[@]}"
+	else
+		echo "$OPT_ARCH"
+	fi
+}
+
+cleanup()
+{
+	if [[ -n "$QEMU_PID" ]]; then
+		kill "$QEMU_PID" 2> /dev/null
+		sleep 1
+		kill -9 "$QEMU_PID" 2> /dev/null
+	fi
+}
+
+ensure_deps()
+{
+	local -a missing
+
+	if ((OPT_INSTALL == 0)); then
+		mapfile -t missing < <(packages_missing "${RIG_PACKAGES[@]}")
+		((${#missing[@]} == 0)) ||
+			die "$EXIT_RIG" "missing Debian packages: ${missing[*]} (run ${0##*/} --install-deps)"
+	else
+		deps_install "${RIG_PACKAGES[@]}"
+	fi
+}
+
+# make_run_dir: a new, never reused output directory for this run.
+make_run_dir()
+{
+	local base stamp dir n=1
+
+	mkdir -p "$OPT_OUTPUT" || die "$EXIT_USAGE" "cannot create --output directory $OPT_OUTPUT"
+	base=$(cd "$OPT_OUTPUT" && pwd)
+	stamp=$(date +%Y%m%d-%H%M%S)
+	dir="$base/$stamp"
+	while ! mkdir "$dir" 2> /dev/null; do
+		n=$((n + 1))
+		dir="$base/$stamp.$n"
+	done
+	echo "$dir"
+}
+
+# prepare_source: set KERNEL_TREE (what is built) and TREE_NAME (its cache
+# key) and SOURCE_DESC.  Exits 125 when the series does not apply.
+prepare_source()
+{
+	local src apply=0 rc=0
+
+	if [[ -n "$OPT_KSRC" ]]; then
+		src=$OPT_KSRC
+		[[ -n "$OPT_APPLY" ]] && apply=1
+	else
+		src=$(source_debian) || exit
+		((OPT_BASELINE)) || apply=1
+	fi
+	SOURCE_DESC=$(source_version "$src")
+	SERIES_HASH=none
+	if ((apply)); then
+		series_check
+		SERIES_HASH=$(series_hash)
+	fi
+	if ((apply)) && [[ "$SERIES_HASH" != none ]]; then
+		TREE_NAME="$(basename "$src")-$(printf '%s' "$src" | sha256sum | cut -c1-8)+series"
+		KERNEL_TREE=$(source_patched "$src" "$TREE_NAME") || rc=$?
+		((rc == 0)) || die "$EXIT_UNTESTABLE" "patches/ does not apply to $src"
+	else
+		TREE_NAME="$(basename "$src")-$(printf '%s' "$src" | sha256sum | cut -c1-8)"
+		KERNEL_TREE=$src
+	fi
+}
+
+# config_fragments ARCH: the fragments of this run, in merge order.
+config_fragments()
+{
+	local arch=$1
+
+	printf '%s\n' "$REPO_DIR/configs/common.config" "$REPO_DIR/configs/$arch.config"
+	((OPT_DEBUG)) && printf '%s\n' "$REPO_DIR/configs/debug.config"
+	((${#OPT_CONFIGS[@]})) && printf '%s\n' "${OPT_CONFIGS[@]}"
+	return 0
+}
+
+# build_dir ARCH: the cache directory of ARCH's build for this configuration.
+build_dir()
+{
+	local arch=$1 variant=$1
+
+	((OPT_DEBUG)) && variant+=-debug
+	((${#OPT_CONFIGS[@]})) && variant+=-x$(hash_files "${OPT_CONFIGS[@]}")
+	echo "$RIG_CACHE/build/$TREE_NAME/$variant"
+}
+
+# build_arch ARCH: build ARCH's kernel and selftests.  Exits 125 on failure.
+build_arch()
+{
+	local arch=$1 dir rc=0
+	local -a frags progs
+
+	dir=$(build_dir "$arch")
+	mapfile -t frags < <(config_fragments "$arch")
+	phase_begin "$arch: kernel build"
+	kernel_build "$KERNEL_TREE" "$dir/kernel" "$arch" "${frags[@]}" || rc=$?
+	case $rc in
+	0) ;;
+	3) die "$EXIT_UNTESTABLE" "$arch: config options were dropped by olddefconfig (see above)" ;;
+	*) die "$EXIT_UNTESTABLE" "$arch: kernel build failed; see $dir/kernel/build.log" ;;
+	esac
+	phase_end "$BUILD_NOTE"
+
+	mapfile -t progs < <(testlist_programs "$arch")
+	phase_begin "$arch: selftests build (${#progs[@]} programs)"
+	if ((${#progs[@]})); then
+		selftests_build "$KERNEL_TREE" "$dir/kernel" "$dir/selftests" "$arch" "${progs[@]}" ||
+			die "$EXIT_UNTESTABLE" "$arch: selftests build failed; see $dir/selftests/build.log"
+	else
+		BUILD_NOTE="nothing to build"
+	fi
+	phase_end "$BUILD_NOTE"
+}
+
+# run_arch ARCH: boot ARCH's kernel once per kernel command line of the
+# selected tests and run them.
+run_arch()
+{
+	local arch=$1 dir kernel cmdline plan console boot=0 total limit rc
+	local -a cmdlines progs
+
+	dir=$(build_dir "$arch")
+	kernel="$dir/kernel/$(kernel_image_path "$arch")"
+	mapfile -t cmdlines < <(testlist_cmdlines "$arch")
+	for cmdline in "${cmdlines[@]}"; do
+		boot=$((boot + 1))
+		plan="$RUN_DIR/$arch.boot$boot.plan"
+		console="$RUN_DIR/$arch.boot$boot.console.log"
+		testlist_plan "$arch" "$cmdline" "$OPT_REPEAT" "$OPT_TIMEOUT" > "$plan"
+		total=$(grep -c . "$plan")
+		mapfile -t progs < <(cut -d'|' -f4 "$plan" | awk '{print $1}' | sort -u)
+		phase_begin "$arch: boot $boot, $total tests${cmdline:+, cmdline '$cmdline'}"
+		initramfs_build "$RUN_DIR/$arch.boot$boot.initrd.gz" "$(busybox_path "$arch")" \
+			"$plan" tests "$dir/selftests" "${progs[@]}"
+		limit=$(($(cut -d'|' -f2 "$plan" | paste -sd+ - | bc) + BOOT_MARGIN))
+		rc=0
+		guest_run "$arch" "$kernel" "$RUN_DIR/$arch.boot$boot.initrd.gz" \
+			"$BASE_APPEND${cmdline:+ $cmdline}" "$console" "$total" "$limit" || rc=$?
+		((rc == 1)) && ! grep -q '# rig: guest up' "$console" &&
+			die "$EXIT_RIG" "$arch: QEMU failed to start; see $console"
+		python3 "$REPO_DIR/rig/report.py" boot --outdir "$RUN_DIR" --arch "$arch" \
+			--boot "$boot" --console "$console" --plan "$plan" --cmdline "$cmdline" \
+			$( ((rc == 2)) && echo "--watchdog $limit") ||
+			die "$EXIT_RIG" "cannot parse $console"
+		phase_end
+	done
+}
+
+# shell_arch ARCH: boot ARCH's kernel with an interactive shell.
+shell_arch()
+{
+	local arch=$1 dir plan
+	local -a progs
+
+	dir=$(build_dir "$arch")
+	plan="$RUN_DIR/$arch.shell.plan"
+	testlist_plan "$arch" '*' 1 "$OPT_TIMEOUT" > "$plan"
+	mapfile -t progs < <(cut -d'|' -f4 "$plan" | awk '{print $1}' | sort -u)
+	initramfs_build "$RUN_DIR/$arch.shell.initrd.gz" "$(busybox_path "$arch")" \
+		"$plan" shell "$dir/selftests" "${progs[@]}"
+	guest_shell "$arch" "$dir/kernel/$(kernel_image_path "$arch")" \
+		"$RUN_DIR/$arch.shell.initrd.gz" "$BASE_APPEND"
+}
+
+write_meta()
+{
+	local arch cfgs=''
+
+	for arch in $(selected_arches); do
+		cfgs+="\"$arch\": \"$(sha256sum "$(build_dir "$arch")/kernel/.config" | cut -c1-16)\", "
+	done
+	cat > "$RUN_DIR/meta.json" <<EOF
+{
+  "rig_commit": "$(git -C "$REPO_DIR" describe --always --dirty 2>/dev/null || echo unknown)",
+  "date": "$(date -u +%Y-%m-%dT%H:%M:%SZ)",
+  "command": "$(printf '%q ' "$0" "${ARGS[@]}" | sed 's/["\\]/\\&/g')",
+  "source": "$(printf '%s' "$SOURCE_DESC" | sed 's/["\\]/\\&/g')",
+  "kernel_tree": "$KERNEL_TREE",
+  "series_hash": "$SERIES_HASH",
+  "debug_config": $( ((OPT_DEBUG)) && echo true || echo false),
+  "config_sha256": { ${cfgs%, } },
+  "qemu_version": "$(qemu-system-x86_64 --version | head -n1)",
+  "accelerator": "tcg (nested KVM under emulation)",
+  "phases": "$(sed 's/\t/ /g' "$PHASE_LOG" | paste -sd';' - | sed 's/["\\]/\\&/g')"
+}
+EOF
+}
+
+main()
+{
+	local arch status
+	local -a arches
+
+	parse_options "$@"
+	testlist_check "$TEST_LIST"
+	if ((OPT_LIST)); then
+		testlist_table "$TEST_LIST"
+		exit 0
+	fi
+	mkdir -p "$RIG_CACHE" || die "$EXIT_RIG" "cannot create the cache $RIG_CACHE"
+	if ((OPT_INSTALL == 2)); then
+		deps_install "${RIG_PACKAGES[@]}"
+		busybox_path arm64 > /dev/null
+		info "all dependencies are installed"
+		exit 0
+	fi
+	trap cleanup EXIT
+	ensure_deps
+	mapfile -t arches < <(selected_arches)
+	TESTS_SELECTED=$(testlist_select "$TEST_LIST" "$OPT_TESTS" "${arches[@]}")
+	[[ -n "$TESTS_SELECTED" ]] || usage_error "--tests '$OPT_TESTS' matches no test for ${arches[*]}"
+
+	RUN_DIR=$(make_run_dir)
+	PHASE_LOG="$RUN_DIR/phases.tsv"
+	info "results: $RUN_DIR"
+
+	phase_begin "kernel source"
+	prepare_source
+	phase_end "$SOURCE_DESC, series $SERIES_HASH"
+
+	for arch in "${arches[@]}"; do
+		build_arch "$arch"
+	done
+	write_meta
+	if ((OPT_BUILD_ONLY)); then
+		info "built: ${arches[*]} (--build-only)"
+		exit 0
+	fi
+	if ((OPT_SHELL)); then
+		shell_arch "${arches[0]}"
+		exit 0
+	fi
+	for arch in "${arches[@]}"; do
+		run_arch "$arch"
+	done
+	write_meta
+	echo
+	status=0
+	python3 "$REPO_DIR/rig/report.py" summary --outdir "$RUN_DIR" --meta "$RUN_DIR/meta.json" || status=$?
+	((status <= 1)) || die "$EXIT_RIG" "cannot summarise the results in $RUN_DIR"
+	info "results: $RUN_DIR (exit $status)"
+	exit "$status"
+}
+
+ARGS=("$@")
+main "$@"
