@@ -191,6 +191,7 @@ selected_arches()
 	fi
 }
 
+# shellcheck disable=SC2317 # called by the EXIT trap
 cleanup()
 {
 	if [[ -n "$QEMU_PID" ]]; then
@@ -205,11 +206,11 @@ ensure_deps()
 	local -a missing
 
 	if ((OPT_INSTALL == 0)); then
-		mapfile -t missing < <(packages_missing "${RIG_PACKAGES[@]}")
+		mapfile -t missing < <(packages_missing "${RIG_PACKAGES[@]}" "${CROSS_PACKAGES[@]}")
 		((${#missing[@]} == 0)) ||
 			die "$EXIT_RIG" "missing Debian packages: ${missing[*]} (run ${0##*/} --install-deps)"
 	else
-		deps_install "${RIG_PACKAGES[@]}"
+		deps_install "${RIG_PACKAGES[@]}" "${CROSS_PACKAGES[@]}"
 	fi
 }
 
@@ -248,12 +249,16 @@ prepare_source()
 		series_check
 		SERIES_HASH=$(series_hash)
 	fi
+	if [[ -n "$OPT_KSRC" ]]; then
+		TREE_NAME="$(basename "$src")-$(printf '%s' "$src" | sha256sum | cut -c1-8)"
+	else
+		TREE_NAME="debian-${DEBIAN_SRC_VERSION//\~/_}"
+	fi
 	if ((apply)) && [[ "$SERIES_HASH" != none ]]; then
-		TREE_NAME="$(basename "$src")-$(printf '%s' "$src" | sha256sum | cut -c1-8)+series"
+		TREE_NAME+=+series
 		KERNEL_TREE=$(source_patched "$src" "$TREE_NAME") || rc=$?
 		((rc == 0)) || die "$EXIT_UNTESTABLE" "patches/ does not apply to $src"
 	else
-		TREE_NAME="$(basename "$src")-$(printf '%s' "$src" | sha256sum | cut -c1-8)"
 		KERNEL_TREE=$src
 	fi
 }
@@ -312,7 +317,7 @@ build_arch()
 run_arch()
 {
 	local arch=$1 dir kernel cmdline plan console boot=0 total limit rc
-	local -a cmdlines progs
+	local -a cmdlines progs watchdog
 
 	dir=$(build_dir "$arch")
 	kernel="$dir/kernel/$(kernel_image_path "$arch")"
@@ -324,7 +329,7 @@ run_arch()
 		testlist_plan "$arch" "$cmdline" "$OPT_REPEAT" "$OPT_TIMEOUT" > "$plan"
 		total=$(grep -c . "$plan")
 		mapfile -t progs < <(cut -d'|' -f4 "$plan" | awk '{print $1}' | sort -u)
-		phase_begin "$arch: boot $boot, $total tests${cmdline:+, cmdline '$cmdline'}"
+		phase_begin "$arch: boot $boot, $total tests${cmdline:+, cmdline \"$cmdline\"}"
 		initramfs_build "$RUN_DIR/$arch.boot$boot.initrd.gz" "$(busybox_path "$arch")" \
 			"$plan" tests "$dir/selftests" "${progs[@]}"
 		limit=$(($(cut -d'|' -f2 "$plan" | paste -sd+ - | bc) + BOOT_MARGIN))
@@ -333,9 +338,11 @@ run_arch()
 			"$BASE_APPEND${cmdline:+ $cmdline}" "$console" "$total" "$limit" || rc=$?
 		((rc == 1)) && ! grep -q '# rig: guest up' "$console" &&
 			die "$EXIT_RIG" "$arch: QEMU failed to start; see $console"
+		watchdog=()
+		((rc == 2)) && watchdog=(--watchdog "$limit")
 		python3 "$REPO_DIR/rig/report.py" boot --outdir "$RUN_DIR" --arch "$arch" \
 			--boot "$boot" --console "$console" --plan "$plan" --cmdline "$cmdline" \
-			$( ((rc == 2)) && echo "--watchdog $limit") ||
+			"${watchdog[@]}" ||
 			die "$EXIT_RIG" "cannot parse $console"
 		phase_end
 	done
@@ -394,8 +401,8 @@ main()
 	fi
 	mkdir -p "$RIG_CACHE" || die "$EXIT_RIG" "cannot create the cache $RIG_CACHE"
 	if ((OPT_INSTALL == 2)); then
-		deps_install "${RIG_PACKAGES[@]}"
-		busybox_path arm64 > /dev/null
+		deps_install "${RIG_PACKAGES[@]}" "${CROSS_PACKAGES[@]}"
+		busybox_path "$FOREIGN_GUEST" > /dev/null
 		info "all dependencies are installed"
 		exit 0
 	fi

@@ -1,23 +1,32 @@
 # SPDX-License-Identifier: GPL-2.0
+# shellcheck shell=bash
 #
 # Builds: the kernel (O=, per arch and config), its UAPI headers, and the
 # KVM selftests (in-tree ones plus ours), all cached under RIG_CACHE and
 # skipped entirely when their inputs did not change.  Sourced by
 # run_tests.sh.
 
+# cross_prefix ARCH: the CROSS_COMPILE prefix for ARCH on this host, empty
+# when ARCH is the host's own.
+cross_prefix()
+{
+	case "$1:$(uname -m)" in
+	x86_64:x86_64|arm64:aarch64) ;;
+	arm64:*) echo aarch64-linux-gnu- ;;
+	x86_64:*) echo x86_64-linux-gnu- ;;
+	esac
+}
+
 # arch_make_vars ARCH: the make variables that select ARCH's toolchain.
 arch_make_vars()
 {
-	local arch=$1 cc=gcc
+	local arch=$1 cross
 
-	if [[ "$arch" == arm64 ]]; then
-		printf '%s\n' ARCH=arm64 CROSS_COMPILE=aarch64-linux-gnu-
-		cc=aarch64-linux-gnu-gcc
-	else
-		printf '%s\n' ARCH=x86_64
-	fi
+	cross=$(cross_prefix "$arch")
+	printf '%s\n' "ARCH=$arch"
+	[[ -n "$cross" ]] && printf '%s\n' "CROSS_COMPILE=$cross"
 	if command -v ccache > /dev/null; then
-		printf '%s\n' "CC=ccache $cc" "HOSTCC=ccache gcc"
+		printf '%s\n' "CC=ccache ${cross}gcc" "HOSTCC=ccache gcc"
 	fi
 }
 
@@ -33,11 +42,7 @@ kernel_image_path()
 # toolchain_id ARCH: changes when the compiler does.
 toolchain_id()
 {
-	if [[ "$1" == arm64 ]]; then
-		aarch64-linux-gnu-gcc --version | head -n1
-	else
-		gcc --version | head -n1
-	fi
+	"$(cross_prefix "$1")gcc" --version | head -n1
 }
 
 # tree_id TREE: identifies the content of a source tree.  Our throwaway git
@@ -113,7 +118,7 @@ selftests_build()
 		targets+=("$outdir/$prog")
 	done
 	vars=(ARCH="$arch")
-	[[ "$arch" == arm64 ]] && vars+=(CROSS_COMPILE=aarch64-linux-gnu-)
+	[[ -n "$(cross_prefix "$arch")" ]] && vars+=(CROSS_COMPILE="$(cross_prefix "$arch")")
 	run_logged "$outdir/build.log" \
 		make -C "$stage/tools/testing/selftests/kvm" "${vars[@]}" -j"$(nproc)" \
 			OUTPUT="$outdir" KHDR_INCLUDES="-isystem $objdir/usr/include" \

@@ -1,4 +1,5 @@
 # SPDX-License-Identifier: GPL-2.0
+# shellcheck shell=bash
 #
 # Shared helpers of run_tests.sh: exit statuses, logging and phase timing.
 # Sourced, never executed.

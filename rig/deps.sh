@@ -1,4 +1,5 @@
 # SPDX-License-Identifier: GPL-2.0
+# shellcheck shell=bash
 #
 # Host dependencies: the Debian packages the rig needs, installed on demand
 # (as root or through passwordless sudo), and the arm64 busybox for the
@@ -8,10 +9,18 @@
 readonly RIG_PACKAGES=(
 	qemu-system-x86 qemu-system-arm
 	"linux-source-6.12=6.12.117-1~deb12u1"
-	gcc make gcc-aarch64-linux-gnu libc6-dev libc6-dev-arm64-cross
+	gcc make libc6-dev
 	busybox-static flex bison bc libelf-dev libssl-dev cpio kmod rsync
 	dwarves ccache git python3 xz-utils gzip
 )
+# The cross toolchain for the other arch.
+if [[ "$(uname -m)" == aarch64 ]]; then
+	readonly CROSS_PACKAGES=(gcc-x86-64-linux-gnu libc6-dev-amd64-cross)
+	readonly FOREIGN_ARCH=amd64 FOREIGN_GUEST=x86_64
+else
+	readonly CROSS_PACKAGES=(gcc-aarch64-linux-gnu libc6-dev-arm64-cross)
+	readonly FOREIGN_ARCH=arm64 FOREIGN_GUEST=arm64
+fi
 # What `make check` needs on top.
 readonly CHECK_PACKAGES=(python3-pytest shellcheck)
 
@@ -64,30 +73,32 @@ deps_install()
 	((${#missing[@]} == 0)) || die "$EXIT_RIG" "still missing after install: ${missing[*]}"
 }
 
-# busybox_path ARCH: a static busybox for ARCH's guest.  arm64's comes from
-# Debian's busybox-static:arm64, unpacked into the cache, not installed.
+# busybox_path ARCH: a static busybox for ARCH's guest: the host's own for
+# the host's arch; for the other one Debian's busybox-static of that arch,
+# unpacked into the cache, not installed.
 busybox_path()
 {
-	local arch=$1 dir="$RIG_CACHE/busybox/arm64" tmp
+	local arch=$1 dir="$RIG_CACHE/busybox/$FOREIGN_ARCH" tmp
 
-	if [[ "$arch" == x86_64 ]]; then
+	if [[ "$arch" != "$FOREIGN_GUEST" ]]; then
 		echo /bin/busybox
 		return
 	fi
 	if [[ ! -x "$dir/bin/busybox" ]]; then
-		if ! dpkg --print-foreign-architectures | grep -qx arm64; then
-			info "adding arm64 as a dpkg foreign architecture (to fetch busybox-static:arm64)"
-			as_root dpkg --add-architecture arm64 || die "$EXIT_RIG" "cannot add arm64 to dpkg"
+		if ! dpkg --print-foreign-architectures | grep -qx "$FOREIGN_ARCH"; then
+			info "adding $FOREIGN_ARCH as a dpkg foreign architecture (to fetch busybox-static:$FOREIGN_ARCH)"
+			as_root dpkg --add-architecture "$FOREIGN_ARCH" ||
+				die "$EXIT_RIG" "cannot add $FOREIGN_ARCH to dpkg"
 			as_root apt-get update -q > "$RIG_CACHE/apt.log" 2>&1 ||
 				die "$EXIT_RIG" "apt-get update failed; see $RIG_CACHE/apt.log"
 		fi
 		tmp=$(mktemp -d)
 		chmod 777 "$tmp"
-		(cd "$tmp" && apt-get download -q busybox-static:arm64 > "$RIG_CACHE/apt.log" 2>&1) ||
-			die "$EXIT_RIG" "cannot download busybox-static:arm64; see $RIG_CACHE/apt.log"
+		(cd "$tmp" && apt-get download -q "busybox-static:$FOREIGN_ARCH" > "$RIG_CACHE/apt.log" 2>&1) ||
+			die "$EXIT_RIG" "cannot download busybox-static:$FOREIGN_ARCH; see $RIG_CACHE/apt.log"
 		mkdir -p "$dir"
-		dpkg-deb -x "$tmp"/busybox-static_*_arm64.deb "$dir" ||
-			die "$EXIT_RIG" "cannot unpack busybox-static:arm64"
+		dpkg-deb -x "$tmp"/busybox-static_*_"$FOREIGN_ARCH".deb "$dir" ||
+			die "$EXIT_RIG" "cannot unpack busybox-static:$FOREIGN_ARCH"
 		rm -rf "$tmp"
 	fi
 	echo "$dir/bin/busybox"

@@ -1,5 +1,6 @@
 #!/bin/sh
 # SPDX-License-Identifier: GPL-2.0
+# shellcheck shell=dash
 #
 # /init of the test guest (busybox ash).  Mounts the pseudo filesystems,
 # records the environment, runs the tests of /rig/plan one by one, each under
@@ -12,6 +13,7 @@
 
 PATH=/rig/bin:/bin:/sbin:/usr/bin:/usr/sbin
 export PATH
+# shellcheck disable=SC3040 # busybox ash has pipefail
 set -o pipefail
 
 mount_all()
@@ -88,7 +90,7 @@ record_env()
 #   param:M.P=V     /sys/module/M/parameters/P reads V
 need_missing()
 {
-	local need=$1 mp want have
+	local need="$1" mp want have
 
 	case $need in
 	kvm)
@@ -128,7 +130,7 @@ skip_reason()
 # run_one N NAME TIMEOUT NEEDS COMMAND
 run_one()
 {
-	local n=$1 name=$2 timeout=$3 needs=$4 cmd=$5
+	local n="$1" name="$2" timeout="$3" needs="$4" cmd="$5"
 	local need why t0 t1 rc log=/tmp/test.log
 
 	echo "# rig: begin $n $name"

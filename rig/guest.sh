@@ -1,4 +1,5 @@
 # SPDX-License-Identifier: GPL-2.0
+# shellcheck shell=bash
 #
 # The test guest: its initramfs (built without root through the kernel's
 # gen_init_cpio) and its QEMU invocation with a watchdog.  Sourced by
@@ -6,7 +7,7 @@
 
 readonly GUEST_MEM=2G
 readonly GUEST_SMP=2
-readonly BOOT_MARGIN=180	# seconds allowed on top of the tests' timeouts
+readonly BOOT_MARGIN=${RIG_BOOT_MARGIN:-180}	# seconds allowed on top of the tests' timeouts
 
 # gen_init_cpio_path TREE: the kernel's initramfs generator, built once.
 gen_init_cpio_path()

@@ -1,4 +1,5 @@
 # SPDX-License-Identifier: GPL-2.0
+# shellcheck shell=bash
 #
 # Kernel configuration: merge the fragments onto tinyconfig and verify that
 # every requested option survived olddefconfig.  Sourced by run_tests.sh.
@@ -53,9 +54,14 @@ kconfig_verify()
 		[[ -n "$have" ]] || have=n
 		[[ "$have" == "$want" ]] && continue
 		bad=1
-		deps=$(kconfig_depends "$srcdir" "$key" | paste -sd';' -)
+		if ! grep -rqE --include='Kconfig*' "^(menu)?config ${key#CONFIG_}\$" "$srcdir"; then
+			deps=' (no such option in this kernel)'
+		else
+			deps=$(kconfig_depends "$srcdir" "$key" | paste -sd';' -)
+			deps=${deps:+ (depends on: $deps)}
+		fi
 		printf '%s=%s requested but the config has %s=%s%s\n' \
-			"$key" "$want" "$key" "$have" "${deps:+ (depends on: $deps)}"
+			"$key" "$want" "$key" "$have" "$deps"
 	done < <(kconfig_requested "$@")
 	return "$bad"
 }
@@ -70,7 +76,7 @@ kconfig_make()
 
 	shift 3
 	kmake=(make -C "$srcdir" O="$objdir" ARCH="$arch")
-	[[ "$arch" == arm64 ]] && kmake+=(CROSS_COMPILE=aarch64-linux-gnu-)
+	[[ -n "$(cross_prefix "$arch")" ]] && kmake+=(CROSS_COMPILE="$(cross_prefix "$arch")")
 	mkdir -p "$objdir"
 	"${kmake[@]}" tinyconfig > "$objdir/kconfig.log" 2>&1 || return 2
 	KCONFIG_CONFIG="$objdir/.config" "$srcdir/scripts/kconfig/merge_config.sh" \

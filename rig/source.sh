@@ -1,4 +1,5 @@
 # SPDX-License-Identifier: GPL-2.0
+# shellcheck shell=bash
 #
 # Kernel source trees: the pinned Debian source (pristine, extracted once)
 # and throwaway git trees with patches/ applied by `git am`.  Sourced by

@@ -1,4 +1,5 @@
 # SPDX-License-Identifier: GPL-2.0
+# shellcheck shell=bash
 #
 # The declarative test list (tests.list): parsing, validation, selection
 # and the guest plans derived from it.  Sourced by run_tests.sh.

@@ -1,0 +1,33 @@
+# SPDX-License-Identifier: GPL-2.0
+#
+# make check                  project tests, then the full suite on both arches
+# make unit                   project tests only (no VM)
+# make install-selftests KDIR=<linux tree>
+#                             install selftests/ and lib/ into KDIR's
+#                             tools/testing/selftests/kvm (kselftest)
+# make list                   the test list
+# make readme-tests           regenerate the README test table
+
+.PHONY: check unit install-selftests list
+
+check:
+	./rig/check.sh
+
+unit:
+	./rig/check.sh --unit-only
+
+install-selftests:
+	@test -n "$(KDIR)" || { echo "usage: make install-selftests KDIR=<linux source tree>" >&2; exit 2; }
+	./rig/install-selftests.sh "$(KDIR)/tools/testing/selftests/kvm"
+
+list:
+	./run_tests.sh --list
+
+# Regenerate the test table of README.md from tests.list.
+.PHONY: readme-tests
+readme-tests:
+	@./run_tests.sh --list > .tests.table
+	@awk 'FNR == NR { t = t $$0 "\n"; next } \
+	     /<!-- tests.list begin -->/ { print; print "```"; printf "%s", t; print "```"; skip = 1; next } \
+	     /<!-- tests.list end -->/ { skip = 0 } !skip' .tests.table README.md > README.md.new
+	@mv README.md.new README.md; rm -f .tests.table

@@ -1,0 +1,70 @@
+#!/bin/bash
+# SPDX-License-Identifier: GPL-2.0
+#
+# `make check`: the project's own tests (pytest on the runner's logic and
+# a shellcheck pass), then the full suite on both arches through
+# run_tests.sh.  Installs what it needs.  Ends with one line
+# "check: N passed, N failed, N skipped" adding both up, and exits non-zero
+# if either part failed.
+#
+# Usage: rig/check.sh [--unit-only] [run_tests.sh options...]
+
+set -u
+set -o pipefail
+
+REPO_DIR=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+readonly REPO_DIR
+readonly RIG_CACHE="${RIG_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/kvm-age-rig}"
+
+# shellcheck source=rig/common.sh
+source "$REPO_DIR/rig/common.sh"
+# shellcheck source=rig/deps.sh
+source "$REPO_DIR/rig/deps.sh"
+
+# counts_of LINE: "passed failed skipped" from a pytest or rig summary line.
+counts_of()
+{
+	local line=$1 p f s
+
+	p=$(grep -oE '[0-9]+ passed' <<< "$line" | cut -d' ' -f1)
+	f=$(grep -oE '[0-9]+ (failed|error(s)?)' <<< "$line" | cut -d' ' -f1 | paste -sd+ - | bc)
+	s=$(grep -oE '[0-9]+ skipped' <<< "$line" | cut -d' ' -f1)
+	echo "${p:-0} ${f:-0} ${s:-0}"
+}
+
+main()
+{
+	local unit_only=0 rc_unit=0 rc_suite=0 line p=0 f=0 s=0 up uf us
+
+	if [[ "${1:-}" == --unit-only ]]; then
+		unit_only=1
+		shift
+	fi
+	mkdir -p "$RIG_CACHE"
+	deps_install "${CHECK_PACKAGES[@]}" python3
+
+	info "unit tests (pytest, shellcheck)"
+	line=$(cd "$REPO_DIR" && /usr/bin/python3 -m pytest -q -p no:cacheprovider tests 2>&1 |
+		tee /dev/stderr | tail -n1) || rc_unit=$?
+	read -r p f s < <(counts_of "$line")
+	if ((rc_unit != 0 && f == 0)); then
+		f=1	# pytest failed without a count (collection error, no tests)
+	fi
+
+	if ((!unit_only)); then
+		info "suite (run_tests.sh $*)"
+		line=$("$REPO_DIR/run_tests.sh" "$@" | tee /dev/stderr | tail -n2 | head -n1) || rc_suite=$?
+		read -r up uf us < <(counts_of "$line")
+		p=$((p + up))
+		f=$((f + uf))
+		s=$((s + us))
+		if ((rc_suite != 0 && uf == 0)); then
+			f=$((f + 1))	# the run failed before counting (build, rig)
+			warn "run_tests.sh exited $rc_suite before reporting results"
+		fi
+	fi
+	echo "check: $p passed, $f failed, $s skipped"
+	((rc_unit == 0 && rc_suite == 0))
+}
+
+main "$@"
