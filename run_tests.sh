@@ -395,8 +395,11 @@ main()
 
 	parse_options "$@"
 	testlist_check "$TEST_LIST"
+	mapfile -t arches < <(selected_arches)
+	TESTS_SELECTED=$(testlist_select "$TEST_LIST" "$OPT_TESTS" "${arches[@]}")
+	[[ -n "$TESTS_SELECTED" ]] || usage_error "--tests '$OPT_TESTS' matches no test for ${arches[*]}"
 	if ((OPT_LIST)); then
-		testlist_table "$TEST_LIST"
+		testlist_table <(printf '%s\n' "$TESTS_SELECTED")
 		exit 0
 	fi
 	mkdir -p "$RIG_CACHE" || die "$EXIT_RIG" "cannot create the cache $RIG_CACHE"
@@ -408,9 +411,6 @@ main()
 	fi
 	trap cleanup EXIT
 	ensure_deps
-	mapfile -t arches < <(selected_arches)
-	TESTS_SELECTED=$(testlist_select "$TEST_LIST" "$OPT_TESTS" "${arches[@]}")
-	[[ -n "$TESTS_SELECTED" ]] || usage_error "--tests '$OPT_TESTS' matches no test for ${arches[*]}"
 
 	RUN_DIR=$(make_run_dir)
 	PHASE_LOG="$RUN_DIR/phases.tsv"

@@ -1,5 +1,5 @@
 # SPDX-License-Identifier: GPL-2.0
-# shellcheck shell=bash
+# shellcheck shell=bash disable=SC2034 # BUILD_NOTE is read by run_tests.sh
 #
 # Builds: the kernel (O=, per arch and config), its UAPI headers, and the
 # KVM selftests (in-tree ones plus ours), all cached under RIG_CACHE and

@@ -1,5 +1,5 @@
 # SPDX-License-Identifier: GPL-2.0
-# shellcheck shell=bash
+# shellcheck shell=bash disable=SC2034 # EXIT_* and C_* are for the scripts that source this file
 #
 # Shared helpers of run_tests.sh: exit statuses, logging and phase timing.
 # Sourced, never executed.
@@ -12,9 +12,9 @@ readonly EXIT_RIG=128		# the rig itself is broken: bisect stops
 readonly EXIT_USAGE=129		# the rig was misused (bad option): bisect stops
 
 if [[ -t 1 ]]; then
-	readonly C_RED=$'\e[31m' C_GREEN=$'\e[32m' C_YELLOW=$'\e[33m' C_BOLD=$'\e[1m' C_OFF=$'\e[0m'
+	readonly C_RED=$'\e[31m' C_YELLOW=$'\e[33m' C_BOLD=$'\e[1m' C_OFF=$'\e[0m'
 else
-	readonly C_RED='' C_GREEN='' C_YELLOW='' C_BOLD='' C_OFF=''
+	readonly C_RED='' C_YELLOW='' C_BOLD='' C_OFF=''
 fi
 
 RIG_START=${RIG_START:-$SECONDS}

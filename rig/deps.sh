@@ -1,5 +1,5 @@
 # SPDX-License-Identifier: GPL-2.0
-# shellcheck shell=bash
+# shellcheck shell=bash disable=SC2034 # the package lists are used by run_tests.sh and rig/check.sh
 #
 # Host dependencies: the Debian packages the rig needs, installed on demand
 # (as root or through passwordless sudo), and the arm64 busybox for the

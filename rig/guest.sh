@@ -1,5 +1,5 @@
 # SPDX-License-Identifier: GPL-2.0
-# shellcheck shell=bash
+# shellcheck shell=bash disable=SC2034 # BOOT_MARGIN and QEMU_PID are read by run_tests.sh
 #
 # The test guest: its initramfs (built without root through the kernel's
 # gen_init_cpio) and its QEMU invocation with a watchdog.  Sourced by
@@ -101,7 +101,7 @@ progress_lines()
 guest_run()
 {
 	local arch=$1 kernel=$2 initrd=$3 append=$4 console=$5 total=$6 limit=$7
-	local pid t0=$SECONDS seen=1 n rc=0
+	local pid t0=$SECONDS seen=1 n rc=0 first=''
 	local -a cmd
 
 	mapfile -t cmd < <(qemu_command "$arch" "$kernel" "$initrd" "$append")
@@ -113,6 +113,12 @@ guest_run()
 		sleep 1
 		{ n=$(progress_lines "$console" "$seen" "$arch" "$total" 3>&1 1>&4); } 4>&1
 		seen=$((seen + n))
+		if [[ -z "$first" ]] && grep -qa '# rig: begin ' "$console"; then
+			first=$((SECONDS - t0))
+			info "  $arch: QEMU start to first test: ${first}s"
+			[[ -n "${PHASE_LOG:-}" ]] &&
+				printf '%s: boot to first test\t%d\t\n' "$arch" "$first" >> "$PHASE_LOG"
+		fi
 		if ((SECONDS - t0 > limit)); then
 			warn "$arch: guest still running after ${limit}s: watchdog kills QEMU (pid $pid)"
 			kill "$pid" 2> /dev/null

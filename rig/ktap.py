@@ -33,6 +33,8 @@ _ENV = re.compile(r"^# env: (?P<key>[^=]+)=(?P<value>.*)$")
 
 # Start of a kernel report that must fail the run, and what it is called.
 _REPORTS = [
+    # First: "Kernel panic - not syncing: Oops: Fatal exception" is a panic.
+    (re.compile(r"Kernel panic - not syncing"), "panic"),
     (re.compile(r"WARNING: .*(circular locking|lock state|suspicious RCU|"
                 r"held lock|recursive locking|possible .*lock)"), "lockdep"),
     (re.compile(r"BUG: KASAN"), "KASAN"),
@@ -42,7 +44,6 @@ _REPORTS = [
     (re.compile(r"BUG: "), "BUG"),
     (re.compile(r"Oops[:\s]|Internal error: "), "Oops"),
     (re.compile(r"Unable to handle kernel "), "Oops"),
-    (re.compile(r"Kernel panic - not syncing"), "panic"),
     (re.compile(r"INFO: task .* blocked for more than"), "hung task"),
     (re.compile(r"INFO: rcu_\w+ (self-)?detected stall"), "RCU stall"),
 ]
@@ -147,10 +148,11 @@ def scan_reports(lines):
     cur_test = None
     for line in lines:
         m = _BEGIN.match(line)
-        if m:
-            cur_test = int(m.group("num"))
-        elif _END.match(line):
-            cur_test = None
+        if m or _END.match(line):
+            # A report never spans a test boundary: one without an end
+            # marker (lockdep, KASAN) must not swallow the next test's.
+            cur_test = int(m.group("num")) if m else None
+            current = None
         if current is not None:
             current.excerpt.append(line)
             if _REPORT_END.search(line) or len(current.excerpt) >= REPORT_MAX_LINES:
@@ -231,10 +233,10 @@ def parse_console(text, planned_names=None):
         if not boot.booted:
             why = "not run: the guest did not boot"
         res = TestResult(idx, name, CRASH, why, log=log)
-        for rep in boot.reports:
-            if rep.test_num == idx:
-                res.reports.append(rep)
-                res.reason = "%s; %s" % (why, rep.summary())
+        res.reports = [rep for rep in boot.reports if rep.test_num == idx]
+        if res.reports:
+            # The first report is the cause; a panic usually follows it.
+            res.reason = "%s; %s" % (why, res.reports[0].summary())
         by_num[idx] = res
         boot.tests.append(res)
     boot.tests.sort(key=lambda r: r.num)

@@ -16,6 +16,7 @@ JUnit XML, a per-arch summary table and the runner's exit status.
 import argparse
 import json
 import os
+import re
 import sys
 from xml.sax.saxutils import escape, quoteattr
 
@@ -104,6 +105,14 @@ def counts(tests):
     return passed, failed, skipped
 
 
+_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
+
+
+def xml_text(text):
+    """TEXT without the control characters XML 1.0 cannot carry."""
+    return _CONTROL.sub("", text)
+
+
 def junit(tests, boots):
     out = ['<?xml version="1.0" encoding="UTF-8"?>', "<testsuites>"]
     for arch in sorted({t["arch"] for t in tests} | {b["arch"] for b in boots}):
@@ -117,17 +126,17 @@ def junit(tests, boots):
                 quoteattr("kvm-aging." + arch), quoteattr(t["name"]), t["duration"] or 0)
             if t["status"] in ktap.FAILED_STATUSES:
                 out.append("    <testcase %s><failure message=%s/></testcase>"
-                           % (attrs, quoteattr("%s: %s" % (t["status"], t["reason"]))))
+                           % (attrs, quoteattr(xml_text("%s: %s" % (t["status"], t["reason"])))))
             elif t["status"] == ktap.SKIP:
                 out.append("    <testcase %s><skipped message=%s/></testcase>"
-                           % (attrs, quoteattr(t["reason"])))
+                           % (attrs, quoteattr(xml_text(t["reason"]))))
             else:
                 out.append("    <testcase %s/>" % attrs)
         for b in errs:
             text = "\n".join("\n".join(r["excerpt"]) for r in b["kernel_reports"])
             out.append('    <testcase classname=%s name="kernel-log.boot%s"><failure message=%s>%s</failure></testcase>'
                        % (quoteattr("kvm-aging." + arch), b["boot"],
-                          quoteattr(b["kernel_reports"][0]["summary"]), escape(text)))
+                          quoteattr(xml_text(b["kernel_reports"][0]["summary"])), escape(xml_text(text))))
         out.append("  </testsuite>")
     out.append("</testsuites>")
     return "\n".join(out) + "\n"
@@ -157,8 +166,9 @@ def cmd_summary(args):
             print("%-8s %-40s %-8s %8s  %s" % (b["arch"], "kernel log (boot %s)" % b["boot"],
                                               "FAIL", "-", r["summary"]))
     print()
-    for arch in sorted({t["arch"] for t in tests}):
+    for arch in sorted({t["arch"] for t in tests} | {b["arch"] for b in boots}):
         p, f, s = counts([t for t in tests if t["arch"] == arch])
+        f += sum(len(b["kernel_reports"]) for b in boots if b["arch"] == arch)
         print("%s: %d passed, %d failed, %d skipped" % (arch, p, f, s))
     p, f, s = counts(tests)
     print("%d passed, %d failed, %d skipped" % (p, f + boot_errors, s))

@@ -38,6 +38,7 @@ testlist_check()
 			if ($1 in seen) { print where "duplicate test name \"" $1 "\""; exit }
 			seen[$1] = 1
 			n = split($2, a, ",")
+			if (n == 0) { print where "no arch: expected x86_64, arm64 or both, separated by a comma"; exit }
 			for (i = 1; i <= n; i++)
 				if (a[i] != "x86_64" && a[i] != "arm64") { print where "unknown arch \"" a[i] "\""; exit }
 			if ($3 !~ /^[1-9][0-9]*$/) { print where "timeout must be a positive integer, not \"" $3 "\""; exit }

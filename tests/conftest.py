@@ -7,8 +7,6 @@ import os
 import subprocess
 import sys
 
-import pytest
-
 TESTS_DIR = os.path.dirname(os.path.abspath(__file__))
 REPO = os.path.dirname(TESTS_DIR)
 DATA = os.path.join(TESTS_DIR, "data")
@@ -41,8 +39,3 @@ def rig_bash(script, *args, env=None, check=False):
 
 def _shquote(s):
     return "'" + s.replace("'", "'\\''") + "'"
-
-
-@pytest.fixture
-def repo():
-    return REPO

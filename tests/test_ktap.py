@@ -348,9 +348,11 @@ def test_report_does_not_replace_an_existing_failure_reason():
     ("Unable to handle kernel paging request at virtual address dead000000000108", "Oops"),
     ("Unable to handle kernel NULL pointer dereference at virtual address 0000000000000008", "Oops"),
     ("Kernel panic - not syncing: Fatal exception", "panic"),
+    ("Kernel panic - not syncing: Oops: Fatal exception", "panic"),
+    ("Kernel panic - not syncing: Oops - BUG: Fatal exception", "panic"),
     ("INFO: task memslot_modific:117 blocked for more than 120 seconds.", "hung task"),
     ("rcu: INFO: rcu_preempt self-detected stall on CPU", "RCU stall"),
-    ("rcu: INFO: rcu_sched detected stalls on CPUs/tasks:", None),
+    ("rcu: INFO: rcu_sched detected stalls on CPUs/tasks:", "RCU stall"),
 ])
 def test_report_kinds(line, kind):
     """Each kind of kernel report is recognised by its first line and
@@ -380,7 +382,8 @@ def test_scan_reports_attributes_reports_to_tests():
     """scan_reports attributes each report to the test between whose begin
     and end markers it started, and a report outside markers to none."""
     lines = [
-        "BUG: scheduling while atomic: swapper/0/1/0x00000002",
+        "WARNING: CPU: 0 PID: 1 at arch/x86/kvm/x86.c:9876 kvm_x86_vendor_init+0x1/0x2",
+        "---[ end trace 0000000000000000 ]---",
         "# rig: begin 1 a",
         "WARNING: CPU: 0 PID: 9 at mm/memory.c:1 f+0x1/0x2",
         "---[ end trace 0000000000000000 ]---",
@@ -392,7 +395,7 @@ def test_scan_reports_attributes_reports_to_tests():
         "---[ end trace 0000000000000000 ]---",
     ]
     reps = ktap.scan_reports(lines)
-    assert [(r.kind, r.test_num) for r in reps] == [("BUG", None), ("WARNING", 1), ("Oops", 2)]
+    assert [(r.kind, r.test_num) for r in reps] == [("WARNING", None), ("WARNING", 1), ("Oops", 2)]
     assert len(reps[2].excerpt) == 3
 
 
