@@ -109,9 +109,11 @@ selftests_build()
 	BUILD_NOTE=built
 	mkdir -p "$stage" "$outdir"
 	rsync -rl --checksum --delete "$tree/tools/" "$stage/tools/" || return 1
-	# The selftests Makefile includes scripts/subarch.include only.
-	mkdir -p "$stage/scripts"
+	# Outside tools/, the selftests use scripts/subarch.include and, on
+	# arm64, the sysreg generator of arch/arm64/tools.
+	mkdir -p "$stage/scripts" "$stage/arch/arm64"
 	rsync -rl --checksum "$tree/scripts/subarch.include" "$stage/scripts/" || return 1
+	rsync -rl --checksum --delete "$tree/arch/arm64/tools/" "$stage/arch/arm64/tools/" || return 1
 	"$REPO_DIR/rig/install-selftests.sh" "$stage/tools/testing/selftests/kvm" > /dev/null || return 1
 
 	for prog in "$@"; do
