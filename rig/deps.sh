@@ -11,7 +11,7 @@ readonly RIG_PACKAGES=(
 	"linux-source-6.12=6.12.117-1~deb12u1"
 	gcc make libc6-dev
 	busybox-static flex bison bc libelf-dev libssl-dev cpio kmod rsync
-	dwarves ccache git python3 xz-utils gzip
+	dwarves ccache git patch python3 xz-utils gzip bc
 )
 # The cross toolchain for the other arch.
 if [[ "$(uname -m)" == aarch64 ]]; then

@@ -57,7 +57,7 @@ kconfig_verify()
 		if ! grep -rqE --include='Kconfig*' "^(menu)?config ${key#CONFIG_}\$" "$srcdir"; then
 			deps=' (no such option in this kernel)'
 		else
-			deps=$(kconfig_depends "$srcdir" "$key" | paste -sd';' -)
+			deps=$(kconfig_depends "$srcdir" "$key" | awk '!seen[$0]++' | paste -sd';' -)
 			deps=${deps:+ (depends on: $deps)}
 		fi
 		printf '%s=%s requested but the config has %s=%s%s\n' \

@@ -107,8 +107,9 @@ patch_failure_report()
 	local tree=$1 patch=$2
 
 	printf 'patch %s does not apply:\n' "${patch##*/}"
-	git -C "$tree" apply --check --verbose "$patch" 2>&1 |
-		grep -E '^(error|Checking patch|Hunk|Applied patch)|does not apply|while searching' |
+	# GNU patch names each failing hunk ("Hunk #2 FAILED at 120.").
+	patch -d "$tree" -p1 --dry-run --force < "$patch" 2>&1 |
+		grep -E '^(checking|patching) file|^Hunk|FAILED|can.t find file|malformed' |
 		sed 's/^/    /'
 }
 
@@ -152,7 +153,7 @@ source_patched()
 				am -q --keep-cr "$patch" > "$tree/.git/rig-am.log" 2>&1; then
 				git -C "$tree" am --abort > /dev/null 2>&1 || true
 				patch_failure_report "$tree" "$patch" >&2
-				sed 's/^/    /' "$tree/.git/rig-am.log" >&2
+				grep -E '^error:' "$tree/.git/rig-am.log" | sort -u | sed 's/^/    git am: /' >&2
 				return 1
 			fi
 		done < <(series_files)
