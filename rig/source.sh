@@ -58,6 +58,7 @@ source_debian()
 	have=$(dpkg-query -W -f='${Version}' "$DEBIAN_SRC_PKG" 2>/dev/null) || have=''
 	[[ "$have" == "$DEBIAN_SRC_VERSION" && -f "$DEBIAN_SRC_TARBALL" ]] ||
 		die "$EXIT_RIG" "$DEBIAN_SRC_PKG=$DEBIAN_SRC_VERSION is not installed (have '${have:-none}'); run ./run_tests.sh --install-deps"
+	mkdir -p "$RIG_CACHE/src" || die "$EXIT_RIG" "cannot create $RIG_CACHE/src"
 	tmp=$(mktemp -d "$RIG_CACHE/src/extract.XXXXXX")
 	tar -C "$tmp" -xf "$DEBIAN_SRC_TARBALL" ||
 		die "$EXIT_RIG" "cannot extract $DEBIAN_SRC_TARBALL"
