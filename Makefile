@@ -7,6 +7,7 @@
 #                             tools/testing/selftests/kvm (kselftest)
 # make list                   the test list
 # make readme-tests           regenerate the README test table
+# make patchcheck             per-patch checkpatch, builds and W=1 (slow)
 
 .PHONY: check unit install-selftests list
 
@@ -31,3 +32,8 @@ readme-tests:
 	     /<!-- tests.list begin -->/ { print; print "```"; printf "%s", t; print "```"; skip = 1; next } \
 	     /<!-- tests.list end -->/ { skip = 0 } !skip' .tests.table README.md > README.md.new
 	@mv README.md.new README.md; rm -f .tests.table
+
+# Per-patch checks of the series (checkpatch, builds, W=1): slow, not in CI.
+.PHONY: patchcheck
+patchcheck:
+	./rig/patchcheck.sh
