@@ -62,8 +62,11 @@ qemu_command()
 
 	case $arch in
 	x86_64)
+		# Under TCG the clocksource watchdog soon marks the TSC unstable,
+		# and KVM then has no TSC frequency to give its guests
+		# (KVM_GET_TSC_KHZ fails): tell the kernel to trust the TSC.
 		printf '%s\n' qemu-system-x86_64 -machine q35 -accel tcg,thread=multi \
-			-cpu max -append "console=ttyS0 $append"
+			-cpu max -append "console=ttyS0 tsc=reliable $append"
 		;;
 	arm64)
 		printf '%s\n' qemu-system-aarch64 -M virt,virtualization=on,gic-version=3 \
