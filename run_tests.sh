@@ -297,6 +297,7 @@ build_arch()
 	case $rc in
 	0) ;;
 	3) die "$EXIT_UNTESTABLE" "$arch: config options were dropped by olddefconfig (see above)" ;;
+	4) die "$EXIT_UNTESTABLE" "$arch: could not generate the config; see $dir/kernel/kconfig.log" ;;
 	*) die "$EXIT_UNTESTABLE" "$arch: kernel build failed; see $dir/kernel/build.log" ;;
 	esac
 	phase_end "$BUILD_NOTE"

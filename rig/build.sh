@@ -60,7 +60,8 @@ tree_id()
 
 # kernel_build TREE OBJDIR ARCH FRAGMENT...: configure and build the kernel
 # and its headers.  Returns 0 when built or cached, 3 when a config option
-# was dropped (after printing it), 1 when the build failed.
+# was dropped (after printing it), 4 when no config could be generated,
+# 1 when the build failed.
 kernel_build()
 {
 	local tree=$1 objdir=$2 arch=$3
@@ -79,7 +80,7 @@ kernel_build()
 	mapfile -t vars < <(arch_make_vars "$arch")
 	if [[ "$(cat "$objdir/.rig-config" 2>/dev/null)" != "$cfg_hash" || ! -f "$objdir/.config" ]]; then
 		rm -f "$objdir/.rig-config"
-		kconfig_make "$tree" "$objdir" "$arch" "$@" || return 3
+		kconfig_make "$tree" "$objdir" "$arch" "$@" || return $(($? == 1 ? 3 : 4))
 		echo "$cfg_hash" > "$objdir/.rig-config"
 	fi
 	jobs=$(nproc)
