@@ -38,25 +38,37 @@ kconfig_depends()
 		'
 }
 
+# kconfig_optional FRAGMENT...: the options marked "# rig: optional CONFIG_X"
+# in the fragments: options that the patches add, requested when the kernel
+# has them and not missed when it does not (the unpatched baseline).
+kconfig_optional()
+{
+	sed -n 's/^# rig: optional \(CONFIG_[A-Za-z0-9_]*\).*/\1/p' "$@"
+}
+
 # kconfig_verify SRCDIR DOTCONFIG FRAGMENT...: check that every option the
 # fragments request has its value in DOTCONFIG.  Prints one line per
-# dropped option, with its unmet dependencies, and returns 1 if any.
+# dropped option, with its unmet dependencies, and returns 1 if any.  An
+# optional option is only checked when the kernel has it.
 kconfig_verify()
 {
 	local srcdir=$1 dotconfig=$2
-	local line key want have deps bad=0
+	local line key want have deps optional bad=0
 
 	shift 2
+	optional=" $(kconfig_optional "$@" | paste -sd' ' -) "
 	while IFS= read -r line; do
 		key=${line%%=*}
 		want=${line#*=}
 		have=$(grep -m1 -E "^${key}=" "$dotconfig" | cut -d= -f2-)
 		[[ -n "$have" ]] || have=n
 		[[ "$have" == "$want" ]] && continue
-		bad=1
 		if ! grep -rqE --include='Kconfig*' "^(menu)?config ${key#CONFIG_}\$" "$srcdir"; then
+			[[ "$optional" == *" $key "* ]] && continue
+			bad=1
 			deps=' (no such option in this kernel)'
 		else
+			bad=1
 			deps=$(kconfig_depends "$srcdir" "$key" | awk '!seen[$0]++' | paste -sd';' -)
 			deps=${deps:+ (depends on: $deps)}
 		fi

@@ -147,6 +147,37 @@ def test_verify_names_a_dropped_option_and_its_dependencies(tree, tmp_path):
         "CONFIG_FOO=y requested but the config has CONFIG_FOO=n (depends on: BAR && !BAZ)"]
 
 
+def test_verify_forgives_an_optional_option_the_kernel_lacks(tree, tmp_path):
+    """An option marked "# rig: optional" (one the patches add) may be
+    absent from the kernel, as on the unpatched baseline, but an unmarked
+    unknown option is still an error."""
+    frag = write(tmp_path / "f.config", """\
+        # rig: optional CONFIG_TEST_DRIVER (added by patches/)
+        CONFIG_TEST_DRIVER=y
+        CONFIG_UNKNOWN=y
+        """)
+    dotconfig = write(tmp_path / ".config", "CONFIG_BAR=y\n")
+    proc = verify(tree, dotconfig, frag)
+    assert proc.returncode == 1
+    assert proc.stdout.splitlines() == [
+        "CONFIG_UNKNOWN=y requested but the config has CONFIG_UNKNOWN=n"
+        " (no such option in this kernel)"]
+
+
+def test_verify_checks_an_optional_option_the_kernel_has(tree, tmp_path):
+    """Once the kernel has the optional option, dropping it is an error
+    like any other."""
+    frag = write(tmp_path / "f.config", """\
+        # rig: optional CONFIG_FOO
+        CONFIG_FOO=y
+        """)
+    dotconfig = write(tmp_path / ".config", "CONFIG_BAR=y\n")
+    proc = verify(tree, dotconfig, frag)
+    assert proc.returncode == 1
+    assert proc.stdout.splitlines() == [
+        "CONFIG_FOO=y requested but the config has CONFIG_FOO=n (depends on: BAR && !BAZ)"]
+
+
 def test_verify_reports_every_dropped_option(tree, tmp_path):
     """Several problems are all reported, one line each: a menuconfig with
     two "depends on" lines, an option in a sub-directory's Kconfig, a
