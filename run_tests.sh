@@ -389,6 +389,22 @@ write_meta()
 EOF
 }
 
+# take_run_lock: one run at a time per cache.  Runs share the patched tree
+# and the build directories, and two TCG guests on this machine's cores would
+# push each other's tests past their timeouts; a second run waits.
+take_run_lock()
+{
+	local holder
+
+	exec {RUN_LOCK_FD}>> "$RIG_CACHE/run.lock" || die "$EXIT_RIG" "cannot open $RIG_CACHE/run.lock"
+	if ! flock -n "$RUN_LOCK_FD"; then
+		holder=$(cat "$RIG_CACHE/run.pid" 2>/dev/null)
+		info "waiting for the run_tests.sh that holds $RIG_CACHE/run.lock (pid ${holder:-unknown})"
+		flock "$RUN_LOCK_FD" || die "$EXIT_RIG" "cannot lock $RIG_CACHE/run.lock"
+	fi
+	echo "$$" > "$RIG_CACHE/run.pid"
+}
+
 main()
 {
 	local arch status
@@ -412,6 +428,7 @@ main()
 	fi
 	trap cleanup EXIT
 	ensure_deps
+	take_run_lock
 
 	RUN_DIR=$(make_run_dir)
 	PHASE_LOG="$RUN_DIR/phases.tsv"
