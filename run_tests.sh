@@ -391,16 +391,18 @@ EOF
 
 # take_run_lock: one run at a time per cache.  Runs share the patched tree
 # and the build directories, and two TCG guests on this machine's cores would
-# push each other's tests past their timeouts; a second run waits.
+# push each other's tests past their timeouts; a second run waits.  The lock
+# is held on fd 9, which QEMU does not inherit (see guest.sh), so a guest
+# that outlives its runner cannot keep the lock.
 take_run_lock()
 {
 	local holder
 
-	exec {RUN_LOCK_FD}>> "$RIG_CACHE/run.lock" || die "$EXIT_RIG" "cannot open $RIG_CACHE/run.lock"
-	if ! flock -n "$RUN_LOCK_FD"; then
+	exec 9>> "$RIG_CACHE/run.lock" || die "$EXIT_RIG" "cannot open $RIG_CACHE/run.lock"
+	if ! flock -n 9; then
 		holder=$(cat "$RIG_CACHE/run.pid" 2>/dev/null)
 		info "waiting for the run_tests.sh that holds $RIG_CACHE/run.lock (pid ${holder:-unknown})"
-		flock "$RUN_LOCK_FD" || die "$EXIT_RIG" "cannot lock $RIG_CACHE/run.lock"
+		flock 9 || die "$EXIT_RIG" "cannot lock $RIG_CACHE/run.lock"
 	fi
 	echo "$$" > "$RIG_CACHE/run.pid"
 }
@@ -427,6 +429,10 @@ main()
 		exit 0
 	fi
 	trap cleanup EXIT
+	# Die on these, so that the EXIT trap kills QEMU by its PID.
+	trap 'exit 130' INT
+	trap 'exit 143' TERM
+	trap 'exit 129' HUP
 	ensure_deps
 	take_run_lock
 

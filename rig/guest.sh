@@ -109,7 +109,8 @@ guest_run()
 
 	mapfile -t cmd < <(qemu_command "$arch" "$kernel" "$initrd" "$append")
 	printf '%q ' "${cmd[@]}" > "${console%.log}.cmd"
-	"${cmd[@]}" < /dev/null > "$console" 2>&1 &
+	# 9>&-: the run lock of run_tests.sh stays with the runner.
+	"${cmd[@]}" < /dev/null > "$console" 2>&1 9>&- &
 	pid=$!
 	QEMU_PID=$pid
 	while kill -0 "$pid" 2> /dev/null; do
@@ -149,5 +150,10 @@ guest_shell()
 
 	mapfile -t cmd < <(qemu_command "$@")
 	info "starting an interactive guest (exit the shell to power off; Ctrl-a x quits QEMU)"
-	"${cmd[@]}"
+	# In the background so that a signal to the runner is handled at once
+	# (its EXIT trap kills QEMU by PID); stdin stays the terminal.
+	"${cmd[@]}" <&0 9>&- &
+	QEMU_PID=$!
+	wait "$QEMU_PID"
+	QEMU_PID=''
 }
