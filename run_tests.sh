@@ -389,24 +389,6 @@ write_meta()
 EOF
 }
 
-# take_run_lock: one run at a time per cache.  Runs share the patched tree
-# and the build directories, and two TCG guests on this machine's cores would
-# push each other's tests past their timeouts; a second run waits.  The lock
-# is held on fd 9, which QEMU does not inherit (see guest.sh), so a guest
-# that outlives its runner cannot keep the lock.
-take_run_lock()
-{
-	local holder
-
-	exec 9>> "$RIG_CACHE/run.lock" || die "$EXIT_RIG" "cannot open $RIG_CACHE/run.lock"
-	if ! flock -n 9; then
-		holder=$(cat "$RIG_CACHE/run.pid" 2>/dev/null)
-		info "waiting for the run_tests.sh that holds $RIG_CACHE/run.lock (pid ${holder:-unknown})"
-		flock 9 || die "$EXIT_RIG" "cannot lock $RIG_CACHE/run.lock"
-	fi
-	echo "$$" > "$RIG_CACHE/run.pid"
-}
-
 main()
 {
 	local arch status

@@ -96,3 +96,22 @@ hash_files()
 		cat "$f"
 	done | sha256sum | cut -c1-16
 }
+
+# take_run_lock: one run (or make patchcheck) at a time per cache.  Runs
+# share the patched tree and the build directories, two kernel builds at once
+# would each take twice as long on this machine's cores, and two TCG guests
+# would push each other's tests past their timeouts; a second run waits.
+# The lock is held on fd 9, which QEMU does not inherit (see guest.sh), so a
+# guest that outlives its runner cannot keep the lock.
+take_run_lock()
+{
+	local holder
+
+	exec 9>> "$RIG_CACHE/run.lock" || die "$EXIT_RIG" "cannot open $RIG_CACHE/run.lock"
+	if ! flock -n 9; then
+		holder=$(cat "$RIG_CACHE/run.pid" 2>/dev/null)
+		info "waiting for the run that holds $RIG_CACHE/run.lock (pid ${holder:-unknown})"
+		flock 9 || die "$EXIT_RIG" "cannot lock $RIG_CACHE/run.lock"
+	fi
+	echo "$$" > "$RIG_CACHE/run.pid"
+}

@@ -145,6 +145,8 @@ main()
 	*) die "$EXIT_USAGE" "--arch must be x86_64, arm64 or all, not '$arch_opt'" ;;
 	esac
 
+	mkdir -p "$RIG_CACHE" || die "$EXIT_RIG" "cannot create the cache $RIG_CACHE"
+	take_run_lock
 	series_check
 	mapfile -t patches < <(series_files)
 	((${#patches[@]})) || die "$EXIT_USAGE" "patches/series is empty: nothing to check"
