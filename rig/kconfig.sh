@@ -46,6 +46,24 @@ kconfig_optional()
 	sed -n 's/^# rig: optional \(CONFIG_[A-Za-z0-9_]*\).*/\1/p' "$@"
 }
 
+# kconfig_enclosing_ifs SRCDIR SYMBOL: print the conditions of the "if"
+# blocks around SYMBOL's Kconfig entry, which olddefconfig enforces just as
+# it does "depends on".
+kconfig_enclosing_ifs()
+{
+	local srcdir=$1 sym=${2#CONFIG_}
+	local file
+
+	grep -rlE --include='Kconfig*' "^(menu)?config ${sym}\$" "$srcdir" 2>/dev/null |
+		while IFS= read -r file; do
+			awk -v sym="$sym" '
+				/^if[ \t]/ { sub(/^if[ \t]+/, ""); ifs[n++] = $0; next }
+				/^endif/ { if (n) n--; next }
+				$0 ~ "^(menu)?config " sym "$" { for (i = 0; i < n; i++) print "if " ifs[i] }
+			' "$file"
+		done
+}
+
 # kconfig_verify SRCDIR DOTCONFIG FRAGMENT...: check that every option the
 # fragments request has its value in DOTCONFIG.  Prints one line per
 # dropped option, with its unmet dependencies, and returns 1 if any.  An
@@ -69,7 +87,8 @@ kconfig_verify()
 			deps=' (no such option in this kernel)'
 		else
 			bad=1
-			deps=$(kconfig_depends "$srcdir" "$key" | awk '!seen[$0]++' | paste -sd';' -)
+			deps=$({ kconfig_depends "$srcdir" "$key"; kconfig_enclosing_ifs "$srcdir" "$key"; } |
+				awk '!seen[$0]++' | paste -sd';' -)
 			deps=${deps:+ (depends on: $deps)}
 		fi
 		printf '%s=%s requested but the config has %s=%s%s\n' \

@@ -43,6 +43,12 @@ KCONFIG = textwrap.dedent("""\
     	bool "Not FOO"
     	depends on NEVER
 
+    if TESTING_MENU
+    config TEST_THING
+    	tristate "A test driver"
+    	depends on BAR
+    endif
+
     endmenu
     """)
 
@@ -176,6 +182,18 @@ def test_verify_checks_an_optional_option_the_kernel_has(tree, tmp_path):
     assert proc.returncode == 1
     assert proc.stdout.splitlines() == [
         "CONFIG_FOO=y requested but the config has CONFIG_FOO=n (depends on: BAR && !BAZ)"]
+
+
+def test_verify_names_the_if_block_around_a_dropped_option(tree, tmp_path):
+    """An option inside "if X" ... "endif" is dropped when X is off, as
+    with a "depends on"; the report names both."""
+    frag = write(tmp_path / "f.config", "CONFIG_BAR=y\nCONFIG_TEST_THING=y\n")
+    dotconfig = write(tmp_path / ".config", "CONFIG_BAR=y\n")
+    proc = verify(tree, dotconfig, frag)
+    assert proc.returncode == 1
+    assert proc.stdout.splitlines() == [
+        "CONFIG_TEST_THING=y requested but the config has CONFIG_TEST_THING=n"
+        " (depends on: BAR;if TESTING_MENU)"]
 
 
 def test_verify_reports_every_dropped_option(tree, tmp_path):
