@@ -32,18 +32,6 @@ static int zram_swap_write(const char *path, const char *val)
 	return ret;
 }
 
-void zram_swap_header(void *page, size_t page_size, size_t size)
-{
-	/* struct swap_header's info part, after 1024 bytes of boot bits */
-	uint32_t *info = (uint32_t *)((char *)page + 1024);
-
-	memset(page, 0, page_size);
-	info[0] = 1;				/* version */
-	info[1] = size / page_size - 1;		/* last_page */
-	info[2] = 0;				/* nr_badpages */
-	memcpy((char *)page + page_size - 10, "SWAPSPACE2", 10);
-}
-
 const char *__zram_swap_add(size_t size)
 {
 	char path[PATH_MAX], buf[32];

@@ -8,6 +8,8 @@
 #define SELFTEST_KVM_ZRAM_SWAP_H
 
 #include <stddef.h>
+#include <stdint.h>
+#include <string.h>
 
 /*
  * Add a zram device of @size bytes, write a swap header to it and swapon it.
@@ -21,9 +23,20 @@ const char *__zram_swap_add(size_t size);
 void zram_swap_remove(void);
 
 /*
- * The swap header of a device of @size bytes in @page (of @page_size
- * bytes); exposed for the host unit tests.
+ * Write the swap header (version 1, no bad pages) of a device of @size bytes
+ * into @page, of @page_size bytes: what mkswap writes, which busybox may not
+ * have.  Pure, for the host unit tests.
  */
-void zram_swap_header(void *page, size_t page_size, size_t size);
+static inline void zram_swap_header(void *page, size_t page_size, size_t size)
+{
+	/* struct swap_header's info part, after 1024 bytes of boot bits */
+	uint32_t *info = (uint32_t *)((char *)page + 1024);
+
+	memset(page, 0, page_size);
+	info[0] = 1;				/* version */
+	info[1] = size / page_size - 1;		/* last_page */
+	info[2] = 0;				/* nr_badpages */
+	memcpy((char *)page + page_size - 10, "SWAPSPACE2", 10);
+}
 
 #endif /* SELFTEST_KVM_ZRAM_SWAP_H */
