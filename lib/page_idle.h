@@ -47,10 +47,23 @@ uint64_t page_idle_pagemap_entry(const void *hva);
 /* The PFN of the page at @hva; asserts that the page is present. */
 uint64_t page_idle_hva_to_pfn(const void *hva);
 
-/* Mark @pfn idle. */
+/*
+ * page_idle_bitmap_read() and _write() only count whole 64-page chunks below
+ * max_pfn: a PFN in the last, partial chunk of memory reads and writes as 0
+ * bytes, so idle page tracking cannot be used for it (at most
+ * PAGE_IDLE_CHUNK_PAGES - 1 PFNs).  The "__" variants report that.
+ */
+#define PAGE_IDLE_CHUNK_PAGES	64
+
+/* Mark @pfn idle; false if the kernel cannot track it (see above). */
+bool __page_idle_mark(uint64_t pfn);
 void page_idle_mark(uint64_t pfn);
 
-/* Whether @pfn is idle: not accessed since it was marked. */
+/*
+ * Whether @pfn is idle, not accessed since it was marked: 1 or 0, or -1 if
+ * the kernel cannot track it (see above).
+ */
+int __page_idle_is_idle(uint64_t pfn);
 bool page_idle_is_idle(uint64_t pfn);
 
 /*

@@ -96,8 +96,12 @@ static uint64_t slack;
 /* lru_gen/enabled as found, with the multi-gen LRU itself turned on. */
 static unsigned int caps;
 
-/* PATTERN_ALL, allocated before the test moves into its memcg. */
+/*
+ * PATTERN_ALL, and the pages idle page tracking cannot mark; allocated
+ * before the test moves into its memcg.
+ */
 static unsigned long *all_pages;
+static unsigned long *untracked;
 
 static void read_lruvec(struct lru_gen_lruvec *lruvec)
 {
@@ -158,7 +162,8 @@ static void touch_all(struct touch_vm *t)
  * The pages eviction left: touched ones resident, untouched ones swapped out.
  * Returns the number of pages that are not so.
  */
-static size_t check_resident(struct touch_vm *t, const unsigned long *touched)
+static size_t check_resident(struct touch_vm *t, const unsigned long *touched,
+			     const unsigned long *skip)
 {
 	size_t page, wrong = 0, swapped = 0;
 
@@ -166,6 +171,8 @@ static size_t check_resident(struct touch_vm *t, const unsigned long *touched)
 		uint64_t entry = page_idle_pagemap_entry(touch_vm_hva(t, page));
 		bool resident = page_idle_entry_present(entry);
 
+		if (skip && test_bit(page, skip))
+			continue;
 		swapped += page_idle_entry_swapped(entry);
 		if (resident == !!test_bit(page, touched))
 			continue;
@@ -210,15 +217,15 @@ static bool run_walk(struct touch_vm *t, const unsigned long *touched)
 	}
 
 	evict_old();
-	return !check_resident(t, touched) && pass;
+	return !check_resident(t, touched, NULL) && pass;
 }
 
 static bool run_evict(struct touch_vm *t, const unsigned long *touched)
 {
 	uint64_t nr_touched = access_pattern_weight(touched, nr_pages), young;
 	struct lru_gen_lruvec lruvec;
+	size_t page, nr_untracked = 0;
 	uint64_t max_seq;
-	size_t page;
 	bool pass = true;
 
 	touch_all(t);
@@ -230,19 +237,34 @@ static bool run_evict(struct touch_vm *t, const unsigned long *touched)
 		    "After aging, %lu pages are in the two youngest generations (slack %lu)",
 		    nr_anon_from(&lruvec, max_seq - 1), slack);
 
-	for (page = 0; page < nr_pages; page++)
-		page_idle_mark(page_idle_hva_to_pfn(touch_vm_hva(t, page)));
+	/*
+	 * Tolerance: a page whose PFN idle page tracking ignores (the last
+	 * partial 64-page chunk of memory, see page_idle.h) keeps its accessed
+	 * state and is left out of the check; at most 63 pages.
+	 */
+	bitmap_zero(untracked, nr_pages);
+	for (page = 0; page < nr_pages; page++) {
+		if (!__page_idle_mark(page_idle_hva_to_pfn(touch_vm_hva(t, page)))) {
+			__set_bit(page, untracked);
+			nr_untracked++;
+		}
+	}
+	TEST_ASSERT(nr_untracked < PAGE_IDLE_CHUNK_PAGES,
+		    "%zu pages cannot be marked idle; at most %d PFNs are outside idle page tracking",
+		    nr_untracked, PAGE_IDLE_CHUNK_PAGES - 1);
+	if (nr_untracked)
+		ksft_print_msg("  %zu pages left out: PFNs outside idle page tracking\n", nr_untracked);
 	touch_vm_touch(t, touched);
 	evict_old();
 
 	read_lruvec(&lruvec);
 	young = nr_anon_from(&lruvec, lru_gen_youngest(&lruvec)->seq - 1);
-	if (young < nr_touched || young > nr_touched + slack) {
-		ksft_print_msg("  the two youngest generations hold %lu pages; the guest touched %lu (slack %lu)\n",
-			       young, nr_touched, slack);
+	if (young < nr_touched || young > nr_touched + slack + nr_untracked) {
+		ksft_print_msg("  the two youngest generations hold %lu pages; the guest touched %lu (slack %lu, untracked %zu)\n",
+			       young, nr_touched, slack, nr_untracked);
 		pass = false;
 	}
-	return !check_resident(t, touched) && pass;
+	return !check_resident(t, touched, untracked) && pass;
 }
 
 static void help(const char *name)
@@ -327,6 +349,7 @@ int main(int argc, char *argv[])
 	all_pages = bitmap_zalloc(nr_pages);
 	access_pattern_fill(all_pages, nr_pages, PATTERN_ALL, seed);
 	touched = bitmap_zalloc(nr_pages);
+	untracked = bitmap_zalloc(nr_pages);
 	read_lruvec(&lruvec);
 	memcg_id = lruvec.memcg_id;
 	t = touch_vm_create(nr_pages);
@@ -365,6 +388,7 @@ int main(int argc, char *argv[])
 
 	free(touched);
 	free(all_pages);
+	free(untracked);
 	memcg_leave();
 	touch_vm_destroy(t);
 	zram_swap_remove();

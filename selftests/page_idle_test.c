@@ -92,25 +92,37 @@ static const char *set_mglru_mode(enum mglru_mode mode, unsigned int caps)
 	return NULL;
 }
 
-/* One pattern: mark idle, touch, read back.  Returns the mismatches. */
+/*
+ * One pattern: mark idle, touch, read back.  Returns the mismatches.
+ *
+ * Tolerance: pages whose PFN is in the last partial 64-page chunk of memory
+ * are left out, because idle page tracking ignores those PFNs (see
+ * page_idle.h); there are at most PAGE_IDLE_CHUNK_PAGES - 1 of them.
+ */
 static size_t run_pattern(struct touch_vm *t, enum access_pattern pattern)
 {
 	unsigned long *touched = bitmap_zalloc(nr_pages);
-	size_t page, mismatches = 0;
+	size_t page, mismatches = 0, untracked = 0;
 
 	access_pattern_fill(touched, nr_pages, pattern, seed);
 
 	for (page = 0; page < nr_pages; page++)
-		page_idle_mark(pfns[page]);
+		untracked += !__page_idle_mark(pfns[page]);
+	TEST_ASSERT(untracked < PAGE_IDLE_CHUNK_PAGES,
+		    "%zu pages cannot be marked idle; at most %d PFNs are outside idle page tracking",
+		    untracked, PAGE_IDLE_CHUNK_PAGES - 1);
 	for (page = 0; page < nr_pages; page++)
-		TEST_ASSERT(page_idle_is_idle(pfns[page]),
+		TEST_ASSERT(__page_idle_is_idle(pfns[page]) != 0,	/* -1: untracked */
 			    "Page %zu (PFN 0x%lx) not idle right after marking it: not on the LRU?",
 			    page, pfns[page]);
 
 	touch_vm_touch(t, touched);
 
 	for (page = 0; page < nr_pages; page++) {
-		bool idle = page_idle_is_idle(pfns[page]);
+		int idle = __page_idle_is_idle(pfns[page]);
+
+		if (idle < 0)
+			continue;
 
 		if (idle != !test_bit(page, touched)) {
 			if (mismatches++ < MAX_REPORTED)
@@ -119,6 +131,8 @@ static size_t run_pattern(struct touch_vm *t, enum access_pattern pattern)
 					       test_bit(page, touched) ? "touched" : "did not touch");
 		}
 	}
+	if (untracked)
+		ksft_print_msg("  %zu pages left out: PFNs outside idle page tracking\n", untracked);
 	if (mismatches)
 		ksft_print_msg("  %zu of %zu pages mismatch (%zu touched)\n", mismatches,
 			       nr_pages, access_pattern_weight(touched, nr_pages));
