@@ -26,9 +26,11 @@
  *
  * evict_<pattern> (every arch; the only way MGLRU sees guest accesses where
  * aging does not walk page tables, as on arm64 here): age three times so the
- * test pages sit in generations eviction may take, clear their accessed
- * state by marking them idle (page_idle), let the guest touch the pattern,
- * and evict every generation but the two youngest.  Eviction checks each
+ * test pages sit in generations eviction may take and (where aging walks)
+ * their accessed state is cleared; where aging does not walk, clear it with
+ * one eviction pass, which must keep every page since all were just touched,
+ * and age three times more; let the guest touch the pattern, and evict every
+ * generation but the two youngest.  Eviction checks each
  * page through the rmap (folio_referenced() and lru_gen_look_around(), which
  * with 0x0008 tests the neighbours in one bitmap call and clears them with a
  * trimmed one): exactly the untouched pages must be swapped out, and the
@@ -96,12 +98,8 @@ static uint64_t slack;
 /* lru_gen/enabled as found, with the multi-gen LRU itself turned on. */
 static unsigned int caps;
 
-/*
- * PATTERN_ALL, and the pages idle page tracking cannot mark; allocated
- * before the test moves into its memcg.
- */
+/* PATTERN_ALL, allocated before the test moves into its memcg. */
 static unsigned long *all_pages;
-static unsigned long *untracked;
 
 static void read_lruvec(struct lru_gen_lruvec *lruvec)
 {
@@ -162,8 +160,7 @@ static void touch_all(struct touch_vm *t)
  * The pages eviction left: touched ones resident, untouched ones swapped out.
  * Returns the number of pages that are not so.
  */
-static size_t check_resident(struct touch_vm *t, const unsigned long *touched,
-			     const unsigned long *skip)
+static size_t check_resident(struct touch_vm *t, const unsigned long *touched)
 {
 	size_t page, wrong = 0, swapped = 0;
 
@@ -171,8 +168,6 @@ static size_t check_resident(struct touch_vm *t, const unsigned long *touched,
 		uint64_t entry = page_idle_pagemap_entry(touch_vm_hva(t, page));
 		bool resident = page_idle_entry_present(entry);
 
-		if (skip && test_bit(page, skip))
-			continue;
 		swapped += page_idle_entry_swapped(entry);
 		if (resident == !!test_bit(page, touched))
 			continue;
@@ -217,14 +212,13 @@ static bool run_walk(struct touch_vm *t, const unsigned long *touched)
 	}
 
 	evict_old();
-	return !check_resident(t, touched, NULL) && pass;
+	return !check_resident(t, touched) && pass;
 }
 
 static bool run_evict(struct touch_vm *t, const unsigned long *touched)
 {
 	uint64_t nr_touched = access_pattern_weight(touched, nr_pages), young;
 	struct lru_gen_lruvec lruvec;
-	size_t page, nr_untracked = 0;
 	uint64_t max_seq;
 	bool pass = true;
 
@@ -232,39 +226,39 @@ static bool run_evict(struct touch_vm *t, const unsigned long *touched)
 	age(&lruvec);
 	age(&lruvec);
 	age(&lruvec);
+	if (!(caps & LRU_GEN_CAP_MM_WALK)) {
+		/*
+		 * Aging that does not walk page tables leaves the accessed
+		 * state of the pages alone.  Clear it with an eviction pass:
+		 * every page was just touched, so it must find every page
+		 * young, keep it and clear its accessed state.  Then age the
+		 * pages back down to where eviction takes them.
+		 */
+		evict_old();
+		if (check_resident(t, all_pages)) {
+			ksft_print_msg("  eviction took pages the guest had touched\n");
+			return false;
+		}
+		age(&lruvec);
+		age(&lruvec);
+		age(&lruvec);
+	}
 	max_seq = lru_gen_youngest(&lruvec)->seq;
 	TEST_ASSERT(nr_anon_from(&lruvec, max_seq - 1) <= slack,
 		    "After aging, %lu pages are in the two youngest generations (slack %lu)",
 		    nr_anon_from(&lruvec, max_seq - 1), slack);
 
-	/*
-	 * Tolerance: a page whose PFN idle page tracking ignores (the last
-	 * partial 64-page chunk of memory, see page_idle.h) keeps its accessed
-	 * state and is left out of the check; at most 63 pages.
-	 */
-	bitmap_zero(untracked, nr_pages);
-	for (page = 0; page < nr_pages; page++) {
-		if (!__page_idle_mark(page_idle_hva_to_pfn(touch_vm_hva(t, page)))) {
-			__set_bit(page, untracked);
-			nr_untracked++;
-		}
-	}
-	TEST_ASSERT(nr_untracked < PAGE_IDLE_CHUNK_PAGES,
-		    "%zu pages cannot be marked idle; at most %d PFNs are outside idle page tracking",
-		    nr_untracked, PAGE_IDLE_CHUNK_PAGES - 1);
-	if (nr_untracked)
-		ksft_print_msg("  %zu pages left out: PFNs outside idle page tracking\n", nr_untracked);
 	touch_vm_touch(t, touched);
 	evict_old();
 
 	read_lruvec(&lruvec);
 	young = nr_anon_from(&lruvec, lru_gen_youngest(&lruvec)->seq - 1);
-	if (young < nr_touched || young > nr_touched + slack + nr_untracked) {
-		ksft_print_msg("  the two youngest generations hold %lu pages; the guest touched %lu (slack %lu, untracked %zu)\n",
-			       young, nr_touched, slack, nr_untracked);
+	if (young < nr_touched || young > nr_touched + slack) {
+		ksft_print_msg("  the two youngest generations hold %lu pages; the guest touched %lu (slack %lu)\n",
+			       young, nr_touched, slack);
 		pass = false;
 	}
-	return !check_resident(t, touched, untracked) && pass;
+	return !check_resident(t, touched) && pass;
 }
 
 static void help(const char *name)
@@ -332,7 +326,7 @@ int main(int argc, char *argv[])
 		       LRU_GEN_ENABLED_PATH);
 	__TEST_REQUIRE(!access(LRU_GEN_DEBUGFS_PATH, W_OK), "no %s (debugfs)", LRU_GEN_DEBUGFS_PATH);
 	__TEST_REQUIRE(memcg_available(), "no cgroup v2 memory controller at %s", MEMCG_ROOT);
-	__TEST_REQUIRE(page_idle_available(), "no idle page tracking (%s)", PAGE_IDLE_BITMAP_PATH);
+	__TEST_REQUIRE(!access("/proc/self/pagemap", R_OK), "no /proc/self/pagemap");
 	__TEST_REQUIRE(getpagesize() == 4096, "4 KiB pages only");
 
 	caps = lru_gen_set_caps(lru_gen_get_caps() | LRU_GEN_CAP_CORE);
@@ -349,7 +343,6 @@ int main(int argc, char *argv[])
 	all_pages = bitmap_zalloc(nr_pages);
 	access_pattern_fill(all_pages, nr_pages, PATTERN_ALL, seed);
 	touched = bitmap_zalloc(nr_pages);
-	untracked = bitmap_zalloc(nr_pages);
 	read_lruvec(&lruvec);
 	memcg_id = lruvec.memcg_id;
 	t = touch_vm_create(nr_pages);
@@ -388,7 +381,6 @@ int main(int argc, char *argv[])
 
 	free(touched);
 	free(all_pages);
-	free(untracked);
 	memcg_leave();
 	touch_vm_destroy(t);
 	zram_swap_remove();

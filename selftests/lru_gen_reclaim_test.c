@@ -80,6 +80,18 @@ static unsigned int caps;
 /* The test's memcg, as debugfs lru_gen names it. */
 static const char *memcg_path;
 
+/* Age MAX_NR_GENS times, so that pages not found young sit in the oldest generation. */
+static void age_all_down(void)
+{
+	struct lru_gen_lruvec lruvec;
+	int i;
+
+	for (i = 0; i < LRU_GEN_MAX_NR_GENS; i++) {
+		lru_gen_read(memcg_path, NID, &lruvec);
+		lru_gen_age(lruvec.memcg_id, NID, lru_gen_youngest(&lruvec)->seq, ANON_ONLY, true);
+	}
+}
+
 /* Count the evicted hot and cold pages; print the first evicted hot ones. */
 static void count_evicted(struct touch_vm *t, const unsigned long *hot,
 			  size_t *hot_evicted, size_t *cold_evicted)
@@ -123,9 +135,19 @@ static bool run_reclaim(struct touch_vm *t, const unsigned long *hot)
 	touch_vm_touch(t, all);
 	page_idle_drain_lru();
 	free(all);
-	for (step = 0; step < LRU_GEN_MAX_NR_GENS; step++) {
+	age_all_down();
+	if (!(caps & LRU_GEN_CAP_MM_WALK)) {
+		/*
+		 * Aging that does not walk page tables left the accessed state
+		 * of every page set, and the first reclaim round would use it
+		 * up.  Clear it with an eviction pass (every page was just
+		 * touched, so it keeps them all) and age the pages back down.
+		 */
 		lru_gen_read(memcg_path, NID, &lruvec);
-		lru_gen_age(lruvec.memcg_id, NID, lru_gen_youngest(&lruvec)->seq, ANON_ONLY, true);
+		lru_gen_evict(lruvec.memcg_id, NID,
+			      lru_gen_youngest(&lruvec)->seq - LRU_GEN_MIN_NR_GENS, ANON_ONLY,
+			      2 * nr_pages);
+		age_all_down();
 	}
 
 	before = memcg_current();
