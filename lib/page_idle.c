@@ -1,0 +1,112 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * Idle page tracking helpers; see page_idle.h.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "test_util.h"
+#include "page_idle.h"
+
+/* Open once: page_idle/bitmap (read-write) and /proc/self/pagemap. */
+static int page_idle_fd = -1;
+static int page_idle_pagemap_fd = -1;
+
+static void page_idle_open(void)
+{
+	if (page_idle_fd < 0) {
+		page_idle_fd = open(PAGE_IDLE_BITMAP_PATH, O_RDWR);
+		TEST_ASSERT(page_idle_fd >= 0, "open(%s): %s",
+			    PAGE_IDLE_BITMAP_PATH, strerror(errno));
+	}
+	if (page_idle_pagemap_fd < 0) {
+		page_idle_pagemap_fd = open("/proc/self/pagemap", O_RDONLY);
+		TEST_ASSERT(page_idle_pagemap_fd >= 0, "open(/proc/self/pagemap): %s",
+			    strerror(errno));
+	}
+}
+
+bool page_idle_available(void)
+{
+	return !access(PAGE_IDLE_BITMAP_PATH, R_OK | W_OK) &&
+	       !access("/proc/self/pagemap", R_OK);
+}
+
+uint64_t page_idle_pagemap_entry(const void *hva)
+{
+	uint64_t entry;
+	off_t off = (uintptr_t)hva / getpagesize() * sizeof(entry);
+
+	page_idle_open();
+	TEST_ASSERT(pread(page_idle_pagemap_fd, &entry, sizeof(entry), off) == sizeof(entry),
+		    "pread(pagemap) for HVA %p: %s", hva, strerror(errno));
+	return entry;
+}
+
+uint64_t page_idle_hva_to_pfn(const void *hva)
+{
+	uint64_t entry = page_idle_pagemap_entry(hva);
+
+	TEST_ASSERT(page_idle_entry_present(entry),
+		    "HVA %p is not present (pagemap entry 0x%llx)", hva,
+		    (unsigned long long)entry);
+	TEST_ASSERT(page_idle_entry_pfn(entry), "pagemap hides the PFN of %p: not root?", hva);
+	return page_idle_entry_pfn(entry);
+}
+
+bool __page_idle_mark(uint64_t pfn)
+{
+	uint64_t bits = 1ULL << (pfn % 64);
+	ssize_t ret;
+
+	page_idle_open();
+	ret = pwrite(page_idle_fd, &bits, sizeof(bits), pfn / 64 * 8);
+	if (!ret)
+		return false;
+	TEST_ASSERT(ret == sizeof(bits), "mark PFN 0x%llx idle: %s",
+		    (unsigned long long)pfn, strerror(errno));
+	return true;
+}
+
+void page_idle_mark(uint64_t pfn)
+{
+	TEST_ASSERT(__page_idle_mark(pfn),
+		    "PFN 0x%llx is in the last partial chunk of memory: idle page tracking ignores it",
+		    (unsigned long long)pfn);
+}
+
+int __page_idle_is_idle(uint64_t pfn)
+{
+	uint64_t bits;
+	ssize_t ret;
+
+	page_idle_open();
+	ret = pread(page_idle_fd, &bits, sizeof(bits), pfn / 64 * 8);
+	if (!ret)
+		return -1;
+	TEST_ASSERT(ret == sizeof(bits), "read the idle bit of PFN 0x%llx: %s",
+		    (unsigned long long)pfn, strerror(errno));
+	return !!(bits & (1ULL << (pfn % 64)));
+}
+
+bool page_idle_is_idle(uint64_t pfn)
+{
+	int idle = __page_idle_is_idle(pfn);
+
+	TEST_ASSERT(idle >= 0,
+		    "PFN 0x%llx is in the last partial chunk of memory: idle page tracking ignores it",
+		    (unsigned long long)pfn);
+	return idle;
+}
+
+void page_idle_drain_lru(void)
+{
+	int fd = open("/proc/sys/vm/drop_caches", O_WRONLY);
+
+	TEST_ASSERT(fd >= 0, "open(/proc/sys/vm/drop_caches): %s", strerror(errno));
+	TEST_ASSERT(write(fd, "1", 1) == 1, "write(/proc/sys/vm/drop_caches): %s",
+		    strerror(errno));
+	close(fd);
+}

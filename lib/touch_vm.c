@@ -1,0 +1,105 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * A VM whose guest touches chosen pages; see touch_vm.h.
+ */
+#include <string.h>
+#include <sys/mman.h>
+#include <linux/bitmap.h>
+
+#include "kvm_util.h"
+#include "processor.h"
+#include "test_util.h"
+#include "ucall_common.h"
+#include "access_pattern.h"
+#include "touch_vm.h"
+
+/* Guest physical (and virtual) address of the test area, clear of slot 0. */
+#define TOUCH_VM_GPA		0x40000000UL
+#define TOUCH_VM_SLOT		1
+
+/* Guest copy of the pattern to touch, and the test area's size in pages. */
+static unsigned long touch_vm_pattern[BITS_TO_LONGS(TOUCH_VM_MAX_PAGES)];
+static uint64_t touch_vm_nr_pages;
+static uint64_t touch_vm_page_size;
+
+static void touch_vm_guest_code(void)
+{
+	uint64_t page, round = 0;
+
+	for (;;) {
+		round++;
+		for (page = 0; page < touch_vm_nr_pages; page++) {
+			uint64_t gva = TOUCH_VM_GPA + page * touch_vm_page_size;
+
+			if (!test_bit(page, touch_vm_pattern))
+				continue;
+			guest_drop_translation(gva);
+			WRITE_ONCE(*(uint64_t *)gva, round);
+		}
+		GUEST_SYNC(round);
+	}
+}
+
+static void touch_vm_run(struct touch_vm *t)
+{
+	struct ucall uc;
+
+	vcpu_run(t->vcpu);
+	switch (get_ucall(t->vcpu, &uc)) {
+	case UCALL_SYNC:
+		break;
+	case UCALL_ABORT:
+		REPORT_GUEST_ASSERT(uc);
+		break;
+	default:
+		TEST_FAIL("Unexpected exit %s, ucall %lu",
+			  exit_reason_str(t->vcpu->run->exit_reason), uc.cmd);
+	}
+}
+
+void touch_vm_touch(struct touch_vm *t, const unsigned long *pattern)
+{
+	memcpy(touch_vm_pattern, pattern, BITS_TO_LONGS(t->nr_pages) * sizeof(long));
+	sync_global_to_guest(t->vm, touch_vm_pattern);
+	touch_vm_run(t);
+}
+
+struct touch_vm *touch_vm_create(size_t nr_pages)
+{
+	struct touch_vm *t = calloc(1, sizeof(*t));
+	unsigned long none[BITS_TO_LONGS(TOUCH_VM_MAX_PAGES)] = {};
+	size_t size;
+
+	TEST_ASSERT(t, "calloc()");
+	TEST_ASSERT(nr_pages && nr_pages <= TOUCH_VM_MAX_PAGES,
+		    "The test area has 1 to %d pages, not %zu", TOUCH_VM_MAX_PAGES, nr_pages);
+	t->nr_pages = nr_pages;
+	t->page_size = getpagesize();
+
+	/* Page tables for the test area: one per 512 pages, and the levels above. */
+	t->vm = __vm_create_with_one_vcpu(&t->vcpu, nr_pages / 512 + 16, touch_vm_guest_code);
+	TEST_ASSERT_EQ(t->vm->page_size, t->page_size);
+
+	size = nr_pages * t->page_size;
+	t->mem = mmap(NULL, size, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	TEST_ASSERT(t->mem != MAP_FAILED, "mmap(%zu)", size);
+	TEST_ASSERT(!madvise(t->mem, size, MADV_NOHUGEPAGE), "madvise(MADV_NOHUGEPAGE)");
+	vm_set_user_memory_region(t->vm, TOUCH_VM_SLOT, 0, TOUCH_VM_GPA, size, t->mem);
+	virt_map(t->vm, TOUCH_VM_GPA, TOUCH_VM_GPA, nr_pages);
+
+	touch_vm_nr_pages = nr_pages;
+	touch_vm_page_size = t->page_size;
+	sync_global_to_guest(t->vm, touch_vm_nr_pages);
+	sync_global_to_guest(t->vm, touch_vm_page_size);
+
+	/* Fault in everything but the test area, in the current memcg. */
+	touch_vm_touch(t, none);
+	return t;
+}
+
+void touch_vm_destroy(struct touch_vm *t)
+{
+	kvm_vm_free(t->vm);
+	munmap(t->mem, t->nr_pages * t->page_size);
+	free(t);
+}

@@ -1,0 +1,48 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * A VM with one vCPU whose guest touches chosen pages of a test area, for the
+ * end-to-end access tracking tests (idle page tracking, MGLRU).
+ *
+ * The test area is its own memslot over anonymous host memory of the test
+ * (4 KiB pages: MADV_NOHUGEPAGE), identity mapped in the guest.  On each
+ * touch_vm_touch() the guest writes to every page of a pattern (natural
+ * order, see access_pattern.h), dropping its own translation of the page
+ * first so that the access reaches the secondary MMU, then reports back.
+ *
+ * touch_vm_create() runs the guest once, touching nothing, before it
+ * returns: every page the guest needs besides the test area (code, stack,
+ * page tables, ucall) is then faulted in and charged to the memcg the
+ * process was in at that point.  A test that moves into a memcg after
+ * touch_vm_create() gets only the test area charged there, as the guest
+ * first touches it.
+ */
+#ifndef SELFTEST_KVM_TOUCH_VM_H
+#define SELFTEST_KVM_TOUCH_VM_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+/* The largest test area, in pages. */
+#define TOUCH_VM_MAX_PAGES	16384
+
+struct touch_vm {
+	struct kvm_vm *vm;
+	struct kvm_vcpu *vcpu;
+	char *mem;		/* host mapping of the test area */
+	size_t nr_pages;
+	size_t page_size;
+};
+
+struct touch_vm *touch_vm_create(size_t nr_pages);
+void touch_vm_destroy(struct touch_vm *t);
+
+/* Let the guest touch the pages of @pattern (@t->nr_pages bits). */
+void touch_vm_touch(struct touch_vm *t, const unsigned long *pattern);
+
+/* The host address of page @page of the test area. */
+static inline void *touch_vm_hva(struct touch_vm *t, size_t page)
+{
+	return t->mem + page * t->page_size;
+}
+
+#endif /* SELFTEST_KVM_TOUCH_VM_H */

@@ -1,0 +1,388 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * lru_gen_aging_test: the multi-gen LRU finds exactly the pages a KVM guest
+ * touched, with capability 0x0008 (LRU_GEN_SECONDARY_MMU_WALK, the series'
+ * batched secondary-MMU aging) on and off.
+ *
+ * The test runs in a memcg of its own with a zram swap device of its own
+ * (without swap MGLRU leaves anon pages alone).  It creates the VM first and
+ * moves into the memcg after, so the memcg holds the guest's test area (its
+ * own memslot of anonymous 4 KiB host pages) and, as "slack" measured before
+ * each case, the few host pages the test process faults in later (at most
+ * MAX_SLACK_PAGES);
+ * the guest's code, stack and page tables stay outside.  The guest drops its
+ * own translation of each page before touching it, because clearing accessed
+ * state does not flush TLBs.  For each pattern and each setting of 0x0008:
+ *
+ * walk_<pattern> (only where aging walks page tables, i.e. lru_gen/enabled
+ * shows 0x0002; x86 here): age twice with force_scan, so that the accessed
+ * state is cleared and the test pages sit below the youngest generation;
+ * the guest touches the pattern; age once more with force_scan.  The
+ * youngest generation must gain exactly the touched pages (plus at most
+ * the slack pages, which the test process may have touched itself).  Then
+ * evicting every generation but the two youngest must swap out exactly the
+ * untouched pages (pagemap), which proves that the pages the walk promoted
+ * are the touched ones, not just as many.
+ *
+ * evict_<pattern> (every arch; the only way MGLRU sees guest accesses where
+ * aging does not walk page tables, as on arm64 here): age three times so the
+ * test pages sit in generations eviction may take and (where aging walks)
+ * their accessed state is cleared; where aging does not walk, clear it with
+ * one eviction pass, which must keep every page since all were just touched,
+ * and age three times more; let the guest touch the pattern, and evict every
+ * generation but the two youngest.  Eviction checks each
+ * page through the rmap (folio_referenced() and lru_gen_look_around(), which
+ * with 0x0008 tests the neighbours in one bitmap call and clears them with a
+ * trimmed one): exactly the untouched pages must be swapped out, and the
+ * touched pages must have moved to the two youngest generations.
+ *
+ * With 0x0008 off the kernel must behave as 6.12: VMs are still walked and
+ * their accesses still found, page by page (the *_0x0008_off cases; they
+ * also pass on a kernel without the series).  Cases with 0x0008 on skip where
+ * the bit does not stick (a kernel without the series).  On x86, the same
+ * test under kvm_amd.npt=0 checks the shadow MMU, whose bitmap calls are
+ * unreliable, so MGLRU must fall back to per-page calls without losing any
+ * access.
+ *
+ * Limits: one node (node 0); 4 KiB pages; the generations are checked
+ * through page counts, and page identity only through what eviction leaves
+ * resident.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+#include <linux/bitmap.h>
+
+#include "kvm_util.h"
+#include "test_util.h"
+#include "access_pattern.h"
+#include "lru_gen.h"
+#include "memcg.h"
+#include "page_idle.h"
+#include "touch_vm.h"
+#include "zram_swap.h"
+
+/* The node the test's pages are on (the rig's guests have one). */
+#define NID			0
+
+/* Swappiness for aging and eviction: anon pages only (the memcg has no file pages). */
+#define ANON_ONLY		200
+
+/*
+ * Pages of the memcg that are not test pages: host stack and heap the test
+ * process faults in after moving into the memcg.  Aging may find them
+ * young, since the process itself touches them.  Measured at setup; more
+ * than this means the setup is broken.
+ */
+#define MAX_SLACK_PAGES		16
+
+/* Pages of the test area. */
+static size_t nr_pages = 2048;
+
+/* Seed of PATTERN_RANDOM. */
+static uint32_t seed;
+
+/* Patterns to run, and how many. */
+static enum access_pattern patterns[NR_ACCESS_PATTERNS] = {
+	PATTERN_ALTERNATING, PATTERN_TRIANGULAR, PATTERN_RANDOM,
+};
+static int nr_patterns = 3;
+
+/* The memcg's lruvec name and id, and its measured slack in pages. */
+static const char *memcg_path;
+static int memcg_id;
+static uint64_t slack;
+
+/* lru_gen/enabled as found, with the multi-gen LRU itself turned on. */
+static unsigned int caps;
+
+/* PATTERN_ALL, allocated before the test moves into its memcg. */
+static unsigned long *all_pages;
+
+static void read_lruvec(struct lru_gen_lruvec *lruvec)
+{
+	lru_gen_read(memcg_path, NID, lruvec);
+}
+
+/* Age once with force_scan; returns the new lruvec. */
+static void age(struct lru_gen_lruvec *lruvec)
+{
+	read_lruvec(lruvec);
+	lru_gen_age(memcg_id, NID, lru_gen_youngest(lruvec)->seq, ANON_ONLY, true);
+	read_lruvec(lruvec);
+}
+
+/* Evict every generation but the two youngest. */
+static void evict_old(void)
+{
+	struct lru_gen_lruvec lruvec;
+
+	read_lruvec(&lruvec);
+	lru_gen_evict(memcg_id, NID, lru_gen_youngest(&lruvec)->seq - LRU_GEN_MIN_NR_GENS,
+		      ANON_ONLY, 2 * nr_pages);
+}
+
+/* Anon pages of the generations of @lruvec from @seq on. */
+static uint64_t nr_anon_from(const struct lru_gen_lruvec *lruvec, uint64_t seq)
+{
+	uint64_t nr = 0;
+	int i;
+
+	for (i = 0; i < lruvec->nr_gens; i++) {
+		if (lruvec->gens[i].seq >= seq)
+			nr += lruvec->gens[i].nr_anon;
+	}
+	return nr;
+}
+
+/*
+ * Bring every test page back in (after an eviction) and onto the LRU, and
+ * measure the slack: the memcg's anon pages that are not test pages.
+ */
+static void touch_all(struct touch_vm *t)
+{
+	struct lru_gen_lruvec lruvec;
+
+	touch_vm_touch(t, all_pages);
+	page_idle_drain_lru();
+
+	read_lruvec(&lruvec);
+	TEST_ASSERT(lru_gen_nr_anon(&lruvec) >= nr_pages &&
+		    lru_gen_nr_anon(&lruvec) <= nr_pages + MAX_SLACK_PAGES,
+		    "The memcg has %lu anon pages, expected the %zu test pages and at most %d more",
+		    lru_gen_nr_anon(&lruvec), nr_pages, MAX_SLACK_PAGES);
+	slack = lru_gen_nr_anon(&lruvec) - nr_pages;
+}
+
+/*
+ * The pages eviction left: touched ones resident, untouched ones swapped out.
+ * Returns the number of pages that are not so.
+ */
+static size_t check_resident(struct touch_vm *t, const unsigned long *touched)
+{
+	size_t page, wrong = 0, swapped = 0;
+
+	for (page = 0; page < nr_pages; page++) {
+		uint64_t entry = page_idle_pagemap_entry(touch_vm_hva(t, page));
+		bool resident = page_idle_entry_present(entry);
+
+		swapped += page_idle_entry_swapped(entry);
+		if (resident == !!test_bit(page, touched))
+			continue;
+		if (wrong++ < 8)
+			ksft_print_msg("  page %zu: %s, but the guest %s it (pagemap 0x%llx)\n",
+				       page, resident ? "resident" : "evicted",
+				       test_bit(page, touched) ? "touched" : "did not touch",
+				       (unsigned long long)entry);
+	}
+	if (wrong)
+		ksft_print_msg("  %zu pages wrong; %zu swapped out, %zu touched\n", wrong,
+			       swapped, access_pattern_weight(touched, nr_pages));
+	return wrong;
+}
+
+static bool run_walk(struct touch_vm *t, const unsigned long *touched)
+{
+	uint64_t nr_touched = access_pattern_weight(touched, nr_pages), gained, max_seq;
+	struct lru_gen_lruvec lruvec;
+	bool pass = true;
+
+	touch_all(t);
+	age(&lruvec);
+	age(&lruvec);
+	max_seq = lru_gen_youngest(&lruvec)->seq;
+	TEST_ASSERT(nr_anon_from(&lruvec, max_seq - 1) <= slack,
+		    "Aging with nothing accessed left %lu pages in the two youngest generations (slack %lu)",
+		    nr_anon_from(&lruvec, max_seq - 1), slack);
+
+	/*
+	 * The walk moves the pages it finds young to the youngest generation,
+	 * max_seq, and then adds a new, empty one: they end up in max_seq - 1.
+	 */
+	touch_vm_touch(t, touched);
+	age(&lruvec);
+	TEST_ASSERT_EQ(lru_gen_youngest(&lruvec)->seq, max_seq + 1);
+	gained = nr_anon_from(&lruvec, max_seq);
+	if (gained < nr_touched || gained > nr_touched + slack) {
+		ksft_print_msg("  the youngest generation gained %lu pages; the guest touched %lu (slack %lu)\n",
+			       gained, nr_touched, slack);
+		pass = false;
+	}
+
+	evict_old();
+	return !check_resident(t, touched) && pass;
+}
+
+static bool run_evict(struct touch_vm *t, const unsigned long *touched)
+{
+	uint64_t nr_touched = access_pattern_weight(touched, nr_pages), young;
+	struct lru_gen_lruvec lruvec;
+	uint64_t max_seq;
+	bool pass = true;
+
+	touch_all(t);
+	age(&lruvec);
+	age(&lruvec);
+	age(&lruvec);
+	if (!(caps & LRU_GEN_CAP_MM_WALK)) {
+		/*
+		 * Aging that does not walk page tables leaves the accessed
+		 * state of the pages alone.  Clear it with an eviction pass:
+		 * every page was just touched, so it must find every page
+		 * young, keep it and clear its accessed state.  Then age the
+		 * pages back down to where eviction takes them.
+		 */
+		evict_old();
+		if (check_resident(t, all_pages)) {
+			ksft_print_msg("  eviction took pages the guest had touched\n");
+			return false;
+		}
+		age(&lruvec);
+		age(&lruvec);
+		age(&lruvec);
+	}
+	max_seq = lru_gen_youngest(&lruvec)->seq;
+	TEST_ASSERT(nr_anon_from(&lruvec, max_seq - 1) <= slack,
+		    "After aging, %lu pages are in the two youngest generations (slack %lu)",
+		    nr_anon_from(&lruvec, max_seq - 1), slack);
+
+	touch_vm_touch(t, touched);
+	evict_old();
+
+	read_lruvec(&lruvec);
+	young = nr_anon_from(&lruvec, lru_gen_youngest(&lruvec)->seq - 1);
+	if (young < nr_touched || young > nr_touched + slack) {
+		ksft_print_msg("  the two youngest generations hold %lu pages; the guest touched %lu (slack %lu)\n",
+			       young, nr_touched, slack);
+		pass = false;
+	}
+	return !check_resident(t, touched) && pass;
+}
+
+static void help(const char *name)
+{
+	enum access_pattern p;
+
+	puts("");
+	printf("usage: %s [-h] [-n pages] [-p pattern[,pattern]] [-s seed]\n", name);
+	printf(" -n: pages in the guest's test area, %d to %d (default: %zu)\n",
+	       2 * MAX_SLACK_PAGES, TOUCH_VM_MAX_PAGES, nr_pages);
+	printf(" -p: access patterns (default: alternating,triangular,random); of:");
+	for (p = 0; p < NR_ACCESS_PATTERNS; p++)
+		printf(" %s", access_pattern_name(p));
+	printf("\n -s: seed of the random pattern (default: from the time)\n");
+	puts("");
+	exit(0);
+}
+
+static void parse_patterns(char *arg)
+{
+	char *name;
+
+	nr_patterns = 0;
+	for (name = strtok(arg, ","); name; name = strtok(NULL, ",")) {
+		enum access_pattern p = access_pattern_parse(name);
+
+		TEST_ASSERT(p < NR_ACCESS_PATTERNS, "Unknown pattern '%s' (-h lists them)", name);
+		TEST_ASSERT(nr_patterns < NR_ACCESS_PATTERNS, "Too many patterns");
+		patterns[nr_patterns++] = p;
+	}
+	TEST_ASSERT(nr_patterns, "No pattern in -p");
+}
+
+int main(int argc, char *argv[])
+{
+	struct lru_gen_lruvec lruvec;
+	unsigned long *touched;
+	char name[64];
+	struct touch_vm *t;
+	const char *why;
+	bool cap_sticks;
+	int opt, on, i;
+
+	seed = time(NULL);
+	while ((opt = getopt(argc, argv, "hn:p:s:")) != -1) {
+		switch (opt) {
+		case 'n':
+			nr_pages = atoi_positive("Pages", optarg);
+			break;
+		case 'p':
+			parse_patterns(optarg);
+			break;
+		case 's':
+			seed = atoi_non_negative("Seed", optarg);
+			break;
+		case 'h':
+		default:
+			help(argv[0]);
+		}
+	}
+	TEST_ASSERT(nr_pages >= 2 * MAX_SLACK_PAGES && nr_pages <= TOUCH_VM_MAX_PAGES,
+		    "-n takes %d to %d pages", 2 * MAX_SLACK_PAGES, TOUCH_VM_MAX_PAGES);
+
+	__TEST_REQUIRE(lru_gen_available(), "no multi-gen LRU (%s), CONFIG_LRU_GEN?",
+		       LRU_GEN_ENABLED_PATH);
+	__TEST_REQUIRE(!access(LRU_GEN_DEBUGFS_PATH, W_OK), "no %s (debugfs)", LRU_GEN_DEBUGFS_PATH);
+	__TEST_REQUIRE(memcg_available(), "no cgroup v2 memory controller at %s", MEMCG_ROOT);
+	__TEST_REQUIRE(!access("/proc/self/pagemap", R_OK), "no /proc/self/pagemap");
+	__TEST_REQUIRE(getpagesize() == 4096, "4 KiB pages only");
+
+	caps = lru_gen_set_caps(lru_gen_get_caps() | LRU_GEN_CAP_CORE);
+	cap_sticks = lru_gen_cap_sticks(LRU_GEN_CAP_SECONDARY_MMU_WALK);
+	why = __zram_swap_add(4 * nr_pages * getpagesize());
+	__TEST_REQUIRE(!why, "%s", why);
+
+	ksft_print_header();
+	ksft_set_plan(2 * 2 * nr_patterns);
+	ksft_print_msg("seed %u, %zu pages, lru_gen/enabled 0x%04x\n", seed, nr_pages, caps);
+
+	snprintf(name, sizeof(name), "lru_gen_aging_test.%d", getpid());
+	memcg_path = memcg_create(name);
+	all_pages = bitmap_zalloc(nr_pages);
+	access_pattern_fill(all_pages, nr_pages, PATTERN_ALL, seed);
+	touched = bitmap_zalloc(nr_pages);
+	read_lruvec(&lruvec);
+	memcg_id = lruvec.memcg_id;
+	t = touch_vm_create(nr_pages);
+	memcg_enter();
+	touch_all(t);
+	ksft_print_msg("memcg %s (id %d): %zu test pages + %lu slack pages\n", memcg_path,
+		       memcg_id, nr_pages, slack);
+	for (on = 0; on < 2; on++) {
+		const char *cap_name = on ? "0x0008_on" : "0x0008_off";
+		unsigned int want = on ? caps | LRU_GEN_CAP_SECONDARY_MMU_WALK :
+					 caps & ~LRU_GEN_CAP_SECONDARY_MMU_WALK;
+
+		if (!on || cap_sticks)
+			TEST_ASSERT_EQ(lru_gen_set_caps(want), want);
+
+		for (i = 0; i < nr_patterns; i++) {
+			const char *pname = access_pattern_name(patterns[i]);
+
+			access_pattern_fill(touched, nr_pages, patterns[i], seed);
+			if (on && !cap_sticks)
+				ksft_test_result_skip("walk_%s_%s: capability 0x0008 of lru_gen/enabled does not stick: kernel without the series\n",
+						      pname, cap_name);
+			else if (!(caps & LRU_GEN_CAP_MM_WALK))
+				ksft_test_result_skip("walk_%s_%s: aging does not walk page tables here (lru_gen/enabled 0x%04x lacks 0x0002); see evict_*\n",
+						      pname, cap_name, caps);
+			else
+				ksft_test_result(run_walk(t, touched), "walk_%s_%s\n", pname, cap_name);
+
+			if (on && !cap_sticks)
+				ksft_test_result_skip("evict_%s_%s: capability 0x0008 of lru_gen/enabled does not stick: kernel without the series\n",
+						      pname, cap_name);
+			else
+				ksft_test_result(run_evict(t, touched), "evict_%s_%s\n", pname, cap_name);
+		}
+	}
+
+	free(touched);
+	free(all_pages);
+	memcg_leave();
+	touch_vm_destroy(t);
+	zram_swap_remove();
+	ksft_finished();
+}

@@ -1,0 +1,268 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * lru_gen_reclaim_test: reclaim of a memcg keeps the pages a KVM guest keeps
+ * touching and swaps out the others first, with capability 0x0008
+ * (LRU_GEN_SECONDARY_MMU_WALK) on and off.
+ *
+ * The test runs in a memcg of its own with a zram swap device of its own.
+ * The guest's test area (anonymous 4 KiB host pages, charged to the memcg;
+ * the guest's code, stack and page tables are charged outside) is split
+ * into a hot set, an access pattern (default: random, seeded), and the cold
+ * rest.  The test then alternates: the guest touches every hot page
+ * (dropping its own translation first, since clearing accessed state does
+ * not flush TLBs), then memory.reclaim asks for 1/STEPS of the cold set,
+ * until MIN_COLD_EVICTED_PCT percent of the cold pages are swapped out
+ * (pagemap).  No hot page may be evicted on the way, and the cold share must
+ * be reached within MAX_STEPS rounds, or the test proved nothing.
+ *
+ * Reclaim finds the hot pages young through the rmap (folio_referenced(),
+ * then lru_gen_look_around(), which with 0x0008 tests up to 64 neighbours in
+ * one bitmap call and ages the young ones with a bitmap trimmed to them) and,
+ * where aging walks page tables (x86), through the aging walk's batches.  A
+ * hot set interleaved with cold pages makes those bitmaps sparse.
+ *
+ * Why the bound on cold pages: memory.reclaim is best effort (-EAGAIN when it
+ * reclaims less than asked), and the multi-gen LRU may keep cold pages it
+ * has not yet aged into a generation it evicts; what matters is that it
+ * never takes a hot page while doing so.  The hot pages are touched before
+ * every reclaim round, so each round finds all of them young.
+ *
+ * Limits: one node; 4 KiB pages; the touches and reclaim alternate rather
+ * than run concurrently, so that the result is deterministic.
+ */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+#include <linux/bitmap.h>
+
+#include "kvm_util.h"
+#include "test_util.h"
+#include "access_pattern.h"
+#include "lru_gen.h"
+#include "memcg.h"
+#include "page_idle.h"
+#include "touch_vm.h"
+#include "zram_swap.h"
+
+/* The node the test's pages are on (the rig's guests have one). */
+#define NID			0
+
+/* Swappiness for aging: anon pages only (the memcg has no file pages). */
+#define ANON_ONLY		200
+
+/*
+ * Each reclaim round asks for 1/STEPS of the cold set, for at most
+ * MAX_STEPS rounds.  Rounds stop as soon as MIN_COLD_EVICTED_PCT percent of
+ * the cold set is out: asking for more than the cold set would rightly
+ * evict hot pages too, and memory.reclaim may overshoot a round by a batch.
+ */
+#define STEPS			16
+#define MAX_STEPS		(2 * STEPS)
+
+/* At least this share of the cold pages must end up swapped out. */
+#define MIN_COLD_EVICTED_PCT	50
+
+/* Pages of the test area. */
+static size_t nr_pages = 2048;
+
+/* Seed of PATTERN_RANDOM. */
+static uint32_t seed;
+
+/* The hot set. */
+static enum access_pattern hot_pattern = PATTERN_RANDOM;
+
+/* lru_gen/enabled as found, with the multi-gen LRU itself turned on. */
+static unsigned int caps;
+
+/* The test's memcg, as debugfs lru_gen names it. */
+static const char *memcg_path;
+
+/* Age MAX_NR_GENS times, so that pages not found young sit in the oldest generation. */
+static void age_all_down(void)
+{
+	struct lru_gen_lruvec lruvec;
+	int i;
+
+	for (i = 0; i < LRU_GEN_MAX_NR_GENS; i++) {
+		lru_gen_read(memcg_path, NID, &lruvec);
+		lru_gen_age(lruvec.memcg_id, NID, lru_gen_youngest(&lruvec)->seq, ANON_ONLY, true);
+	}
+}
+
+/* Count the evicted hot and cold pages; print the first evicted hot ones. */
+static void count_evicted(struct touch_vm *t, const unsigned long *hot,
+			  size_t *hot_evicted, size_t *cold_evicted)
+{
+	size_t page;
+
+	*hot_evicted = *cold_evicted = 0;
+	for (page = 0; page < nr_pages; page++) {
+		uint64_t entry = page_idle_pagemap_entry(touch_vm_hva(t, page));
+
+		if (page_idle_entry_present(entry))
+			continue;
+		if (!test_bit(page, hot)) {
+			(*cold_evicted)++;
+			continue;
+		}
+		if ((*hot_evicted)++ < 8)
+			ksft_print_msg("  hot page %zu evicted (pagemap 0x%llx)\n", page,
+				       (unsigned long long)entry);
+	}
+}
+
+static bool run_reclaim(struct touch_vm *t, const unsigned long *hot)
+{
+	size_t nr_hot = access_pattern_weight(hot, nr_pages), nr_cold = nr_pages - nr_hot;
+	uint64_t chunk = nr_cold * t->page_size / STEPS, before, after;
+	size_t hot_evicted = 0, cold_evicted = 0;
+	unsigned long *all = bitmap_zalloc(nr_pages);
+	struct lru_gen_lruvec lruvec;
+	int step, ret, nr_eagain = 0;
+
+	/*
+	 * Everything resident and on the LRU, then aged into the oldest
+	 * generation, so that reclaim evicts from a generation holding both hot
+	 * and cold pages and has to tell them apart page by page, through the
+	 * rmap and lru_gen_look_around().  (Without this history a fresh memcg
+	 * needs two agings within one memory.reclaim, and the second finds
+	 * nothing young: the single touch before it was used up by the first.)
+	 */
+	access_pattern_fill(all, nr_pages, PATTERN_ALL, seed);
+	touch_vm_touch(t, all);
+	page_idle_drain_lru();
+	free(all);
+	age_all_down();
+	if (!(caps & LRU_GEN_CAP_MM_WALK)) {
+		/*
+		 * Aging that does not walk page tables left the accessed state
+		 * of every page set, and the first reclaim round would use it
+		 * up.  Clear it with an eviction pass (every page was just
+		 * touched, so it keeps them all) and age the pages back down.
+		 */
+		lru_gen_read(memcg_path, NID, &lruvec);
+		lru_gen_evict(lruvec.memcg_id, NID,
+			      lru_gen_youngest(&lruvec)->seq - LRU_GEN_MIN_NR_GENS, ANON_ONLY,
+			      2 * nr_pages);
+		age_all_down();
+	}
+
+	before = memcg_current();
+	for (step = 0; step < MAX_STEPS; step++) {
+		touch_vm_touch(t, hot);
+		ret = memcg_reclaim(chunk);
+		TEST_ASSERT(!ret || ret == -EAGAIN, "memory.reclaim of %lu bytes: %s",
+			    chunk, strerror(-ret));
+		nr_eagain += ret == -EAGAIN;
+		count_evicted(t, hot, &hot_evicted, &cold_evicted);
+		if (hot_evicted || cold_evicted * 100 >= nr_cold * MIN_COLD_EVICTED_PCT)
+			break;
+	}
+	after = memcg_current();
+
+	ksft_print_msg("  %d rounds of %lu KiB (%d -EAGAIN): memory.current %lu -> %lu KiB; %zu of %zu cold and %zu of %zu hot pages evicted\n",
+		       step + 1, chunk >> 10, nr_eagain, before >> 10, after >> 10,
+		       cold_evicted, nr_cold, hot_evicted, nr_hot);
+	if (cold_evicted * 100 < nr_cold * MIN_COLD_EVICTED_PCT)
+		ksft_print_msg("  fewer than %d%% of the cold pages evicted: reclaim did not push the memcg down\n",
+			       MIN_COLD_EVICTED_PCT);
+	return !hot_evicted && cold_evicted * 100 >= nr_cold * MIN_COLD_EVICTED_PCT;
+}
+
+static void help(const char *name)
+{
+	enum access_pattern p;
+
+	puts("");
+	printf("usage: %s [-h] [-n pages] [-p pattern] [-s seed]\n", name);
+	printf(" -n: pages in the guest's test area, 64 to %d (default: %zu)\n",
+	       TOUCH_VM_MAX_PAGES, nr_pages);
+	printf(" -p: the hot set, an access pattern other than none and all (default: %s); of:",
+	       access_pattern_name(hot_pattern));
+	for (p = 0; p < NR_ACCESS_PATTERNS; p++)
+		printf(" %s", access_pattern_name(p));
+	printf("\n -s: seed of the random pattern (default: from the time)\n");
+	puts("");
+	exit(0);
+}
+
+int main(int argc, char *argv[])
+{
+	unsigned long *hot;
+	char name[64];
+	struct touch_vm *t;
+	const char *why;
+	bool cap_sticks;
+	int opt, on;
+
+	seed = time(NULL);
+	while ((opt = getopt(argc, argv, "hn:p:s:")) != -1) {
+		switch (opt) {
+		case 'n':
+			nr_pages = atoi_positive("Pages", optarg);
+			break;
+		case 'p':
+			hot_pattern = access_pattern_parse(optarg);
+			TEST_ASSERT(hot_pattern < NR_ACCESS_PATTERNS &&
+				    hot_pattern != PATTERN_NONE && hot_pattern != PATTERN_ALL,
+				    "Bad hot set '%s' (-h lists them)", optarg);
+			break;
+		case 's':
+			seed = atoi_non_negative("Seed", optarg);
+			break;
+		case 'h':
+		default:
+			help(argv[0]);
+		}
+	}
+	TEST_ASSERT(nr_pages >= 64 && nr_pages <= TOUCH_VM_MAX_PAGES,
+		    "-n takes 64 to %d pages", TOUCH_VM_MAX_PAGES);
+
+	__TEST_REQUIRE(lru_gen_available(), "no multi-gen LRU (%s), CONFIG_LRU_GEN?",
+		       LRU_GEN_ENABLED_PATH);
+	__TEST_REQUIRE(memcg_available(), "no cgroup v2 memory controller at %s", MEMCG_ROOT);
+	__TEST_REQUIRE(!access(LRU_GEN_DEBUGFS_PATH, W_OK), "no %s (debugfs)", LRU_GEN_DEBUGFS_PATH);
+	__TEST_REQUIRE(!access("/proc/self/pagemap", R_OK), "no /proc/self/pagemap");
+	__TEST_REQUIRE(getpagesize() == 4096, "4 KiB pages only");
+
+	caps = lru_gen_set_caps(lru_gen_get_caps() | LRU_GEN_CAP_CORE);
+	cap_sticks = lru_gen_cap_sticks(LRU_GEN_CAP_SECONDARY_MMU_WALK);
+	why = __zram_swap_add(4 * nr_pages * getpagesize());
+	__TEST_REQUIRE(!why, "%s", why);
+
+	ksft_print_header();
+	ksft_set_plan(2);
+	hot = bitmap_zalloc(nr_pages);
+	access_pattern_fill(hot, nr_pages, hot_pattern, seed);
+	ksft_print_msg("seed %u, %zu pages, hot set %s (%zu pages), lru_gen/enabled 0x%04x\n",
+		       seed, nr_pages, access_pattern_name(hot_pattern),
+		       access_pattern_weight(hot, nr_pages), caps);
+
+	snprintf(name, sizeof(name), "lru_gen_reclaim_test.%d", getpid());
+	memcg_path = memcg_create(name);
+	t = touch_vm_create(nr_pages);
+	memcg_enter();
+
+	for (on = 0; on < 2; on++) {
+		const char *cap_name = on ? "0x0008_on" : "0x0008_off";
+		unsigned int want = on ? caps | LRU_GEN_CAP_SECONDARY_MMU_WALK :
+					 caps & ~LRU_GEN_CAP_SECONDARY_MMU_WALK;
+
+		if (on && !cap_sticks) {
+			ksft_test_result_skip("reclaim_keeps_hot_set_%s: capability 0x0008 of lru_gen/enabled does not stick: kernel without the series\n",
+					      cap_name);
+			continue;
+		}
+		TEST_ASSERT_EQ(lru_gen_set_caps(want), want);
+		ksft_test_result(run_reclaim(t, hot), "reclaim_keeps_hot_set_%s\n", cap_name);
+	}
+
+	free(hot);
+	memcg_leave();
+	touch_vm_destroy(t);
+	zram_swap_remove();
+	ksft_finished();
+}
