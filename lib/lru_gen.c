@@ -10,6 +10,7 @@
 #include <unistd.h>
 
 #include "test_util.h"
+#include "kernel_file.h"
 #include "lru_gen.h"
 
 /* lru_gen/enabled before this test changed it; restored at exit. */
@@ -28,15 +29,8 @@ unsigned int lru_gen_get_caps(void)
 {
 	char buf[32], err[128];
 	unsigned int caps;
-	ssize_t len;
-	int fd;
 
-	fd = open(LRU_GEN_ENABLED_PATH, O_RDONLY);
-	TEST_ASSERT(fd >= 0, "open(%s): %s", LRU_GEN_ENABLED_PATH, strerror(errno));
-	len = read(fd, buf, sizeof(buf) - 1);
-	TEST_ASSERT(len > 0, "read(%s): %s", LRU_GEN_ENABLED_PATH, strerror(errno));
-	close(fd);
-	buf[len] = '\0';
+	kernel_file_read(LRU_GEN_ENABLED_PATH, buf, sizeof(buf));
 	TEST_ASSERT(!lru_gen_parse_caps(buf, &caps, err, sizeof(err)),
 		    "%s: %s", LRU_GEN_ENABLED_PATH, err);
 	return caps;
@@ -45,14 +39,9 @@ unsigned int lru_gen_get_caps(void)
 static void __lru_gen_write_caps(unsigned int caps)
 {
 	char buf[16];
-	int fd, len;
 
-	len = snprintf(buf, sizeof(buf), "0x%04x", caps);
-	fd = open(LRU_GEN_ENABLED_PATH, O_WRONLY);
-	TEST_ASSERT(fd >= 0, "open(%s): %s", LRU_GEN_ENABLED_PATH, strerror(errno));
-	TEST_ASSERT(write(fd, buf, len) == len, "write('%s' to %s): %s",
-		    buf, LRU_GEN_ENABLED_PATH, strerror(errno));
-	close(fd);
+	snprintf(buf, sizeof(buf), "0x%04x", caps);
+	kernel_file_write(LRU_GEN_ENABLED_PATH, buf);
 }
 
 static void lru_gen_restore_caps(void)
@@ -130,25 +119,13 @@ void lru_gen_read(const char *memcg_path, int nid, struct lru_gen_lruvec *lruvec
 	*lruvec = *found;
 }
 
-static int lru_gen_command(const char *cmd)
-{
-	int fd, len = strlen(cmd), ret = 0;
-
-	fd = open(LRU_GEN_DEBUGFS_PATH, O_WRONLY);
-	TEST_ASSERT(fd >= 0, "open(%s): %s", LRU_GEN_DEBUGFS_PATH, strerror(errno));
-	if (write(fd, cmd, len) != len)
-		ret = -errno;
-	close(fd);
-	return ret;
-}
-
 int __lru_gen_age(int memcg_id, int nid, uint64_t max_seq, int swappiness, bool force_scan)
 {
 	char cmd[128];
 
 	snprintf(cmd, sizeof(cmd), "+ %d %d %llu %d %d", memcg_id, nid,
 		 (unsigned long long)max_seq, swappiness, force_scan);
-	return lru_gen_command(cmd);
+	return __kernel_file_write(LRU_GEN_DEBUGFS_PATH, cmd);
 }
 
 void lru_gen_age(int memcg_id, int nid, uint64_t max_seq, int swappiness, bool force_scan)
@@ -168,7 +145,7 @@ int __lru_gen_evict(int memcg_id, int nid, uint64_t min_seq, int swappiness,
 	snprintf(cmd, sizeof(cmd), "- %d %d %llu %d %llu", memcg_id, nid,
 		 (unsigned long long)min_seq, swappiness,
 		 (unsigned long long)nr_to_reclaim);
-	return lru_gen_command(cmd);
+	return __kernel_file_write(LRU_GEN_DEBUGFS_PATH, cmd);
 }
 
 void lru_gen_evict(int memcg_id, int nid, uint64_t min_seq, int swappiness,

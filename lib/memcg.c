@@ -12,37 +12,31 @@
 #include <unistd.h>
 
 #include "test_util.h"
+#include "kernel_file.h"
 #include "memcg.h"
 
-/* The memcg of this test: absolute and relative path; empty if none. */
-static char memcg_dir[PATH_MAX];
-static char memcg_rel[PATH_MAX];
+/*
+ * The memcg of this test: absolute and relative path; empty if none.  Short,
+ * so that a file name fits after them in PATH_MAX.
+ */
+#define MEMCG_NAME_MAX	128
+static char memcg_dir[sizeof(MEMCG_ROOT) + MEMCG_NAME_MAX + 1];
+static char memcg_rel[MEMCG_NAME_MAX + 2];
 
 static void memcg_write(const char *dir, const char *file, const char *val)
 {
 	char path[PATH_MAX];
-	int fd, len = strlen(val);
 
 	snprintf(path, sizeof(path), "%s/%s", dir, file);
-	fd = open(path, O_WRONLY);
-	TEST_ASSERT(fd >= 0, "open(%s): %s", path, strerror(errno));
-	TEST_ASSERT(write(fd, val, len) == len, "write('%s' to %s): %s",
-		    val, path, strerror(errno));
-	close(fd);
+	kernel_file_write(path, val);
 }
 
 bool memcg_available(void)
 {
-	char buf[256] = "";
-	ssize_t len;
-	int fd;
+	char buf[256];
 
-	fd = open(MEMCG_ROOT "/cgroup.controllers", O_RDONLY);
-	if (fd < 0)
+	if (__kernel_file_read(MEMCG_ROOT "/cgroup.controllers", buf, sizeof(buf)) < 0)
 		return false;
-	len = read(fd, buf, sizeof(buf) - 1);
-	close(fd);
-	buf[len > 0 ? len : 0] = '\0';
 	return strstr(buf, "memory") != NULL;
 }
 
@@ -59,6 +53,8 @@ static void memcg_remove(void)
 const char *memcg_create(const char *name)
 {
 	TEST_ASSERT(!memcg_dir[0], "One memcg at a time (%s exists)", memcg_dir);
+	TEST_ASSERT(strlen(name) <= MEMCG_NAME_MAX, "memcg name '%s' longer than %d bytes",
+		    name, MEMCG_NAME_MAX);
 	memcg_write(MEMCG_ROOT, "cgroup.subtree_control", "+memory");
 	snprintf(memcg_dir, sizeof(memcg_dir), "%s/%s", MEMCG_ROOT, name);
 	snprintf(memcg_rel, sizeof(memcg_rel), "/%s", name);
@@ -87,16 +83,9 @@ uint64_t memcg_current(void)
 {
 	char path[PATH_MAX], buf[32];
 	unsigned long long val;
-	ssize_t len;
-	int fd;
 
 	snprintf(path, sizeof(path), "%s/memory.current", memcg_dir);
-	fd = open(path, O_RDONLY);
-	TEST_ASSERT(fd >= 0, "open(%s): %s", path, strerror(errno));
-	len = read(fd, buf, sizeof(buf) - 1);
-	TEST_ASSERT(len > 0, "read(%s): %s", path, strerror(errno));
-	close(fd);
-	buf[len] = '\0';
+	kernel_file_read(path, buf, sizeof(buf));
 	TEST_ASSERT(sscanf(buf, "%llu", &val) == 1, "%s: '%s'", path, buf);
 	return val;
 }
@@ -104,14 +93,8 @@ uint64_t memcg_current(void)
 int memcg_reclaim(uint64_t bytes)
 {
 	char path[PATH_MAX], val[32];
-	int fd, len, ret = 0;
 
 	snprintf(path, sizeof(path), "%s/memory.reclaim", memcg_dir);
-	len = snprintf(val, sizeof(val), "%llu", (unsigned long long)bytes);
-	fd = open(path, O_WRONLY);
-	TEST_ASSERT(fd >= 0, "open(%s): %s", path, strerror(errno));
-	if (write(fd, val, len) != len)
-		ret = -errno;
-	close(fd);
-	return ret;
+	snprintf(val, sizeof(val), "%llu", (unsigned long long)bytes);
+	return __kernel_file_write(path, val);
 }

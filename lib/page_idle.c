@@ -8,6 +8,7 @@
 #include <unistd.h>
 
 #include "test_util.h"
+#include "kernel_file.h"
 #include "page_idle.h"
 
 /* Open once: page_idle/bitmap (read-write) and /proc/self/pagemap. */
@@ -103,10 +104,5 @@ bool page_idle_is_idle(uint64_t pfn)
 
 void page_idle_drain_lru(void)
 {
-	int fd = open("/proc/sys/vm/drop_caches", O_WRONLY);
-
-	TEST_ASSERT(fd >= 0, "open(/proc/sys/vm/drop_caches): %s", strerror(errno));
-	TEST_ASSERT(write(fd, "1", 1) == 1, "write(/proc/sys/vm/drop_caches): %s",
-		    strerror(errno));
-	close(fd);
+	kernel_file_write("/proc/sys/vm/drop_caches", "1");
 }

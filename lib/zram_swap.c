@@ -13,6 +13,7 @@
 #include <unistd.h>
 
 #include "test_util.h"
+#include "kernel_file.h"
 #include "zram_swap.h"
 
 #define ZRAM_CONTROL	"/sys/class/zram-control"
@@ -20,40 +21,23 @@
 /* The zram device this test added, or -1. */
 static int zram_swap_id = -1;
 
-static int zram_swap_write(const char *path, const char *val)
-{
-	int fd = open(path, O_WRONLY), len = strlen(val), ret = 0;
-
-	if (fd < 0)
-		return -errno;
-	if (write(fd, val, len) != len)
-		ret = -errno;
-	close(fd);
-	return ret;
-}
-
 const char *__zram_swap_add(size_t size)
 {
 	char path[PATH_MAX], buf[32];
 	size_t page_size = getpagesize();
 	void *header;
-	ssize_t len;
 	int fd, ret;
 
 	TEST_ASSERT(zram_swap_id < 0, "One zram swap device at a time");
-	fd = open(ZRAM_CONTROL "/hot_add", O_RDONLY);
-	if (fd < 0)
+	if (access(ZRAM_CONTROL "/hot_add", R_OK))
 		return "no zram (" ZRAM_CONTROL "/hot_add), CONFIG_ZRAM?";
-	len = read(fd, buf, sizeof(buf) - 1);
-	TEST_ASSERT(len > 0, "read(%s/hot_add): %s", ZRAM_CONTROL, strerror(errno));
-	close(fd);
-	buf[len] = '\0';
+	kernel_file_read(ZRAM_CONTROL "/hot_add", buf, sizeof(buf));
 	zram_swap_id = atoi(buf);
 	atexit(zram_swap_remove);
 
 	snprintf(path, sizeof(path), "/sys/block/zram%d/disksize", zram_swap_id);
 	snprintf(buf, sizeof(buf), "%zu", size);
-	ret = zram_swap_write(path, buf);
+	ret = __kernel_file_write(path, buf);
 	TEST_ASSERT(!ret, "write %s to %s: %s", buf, path, strerror(-ret));
 
 	snprintf(path, sizeof(path), "/dev/zram%d", zram_swap_id);
@@ -87,7 +71,7 @@ void zram_swap_remove(void)
 	if (swapoff(path) && errno != EINVAL)
 		fprintf(stderr, "swapoff(%s): %s\n", path, strerror(errno));
 	snprintf(id, sizeof(id), "%d", zram_swap_id);
-	ret = zram_swap_write(ZRAM_CONTROL "/hot_remove", id);
+	ret = __kernel_file_write(ZRAM_CONTROL "/hot_remove", id);
 	if (ret)
 		fprintf(stderr, "remove zram%d: %s\n", zram_swap_id, strerror(-ret));
 	zram_swap_id = -1;

@@ -1,0 +1,28 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * Reading and writing the kernel's small text files (sysfs, procfs,
+ * cgroupfs, debugfs): one read() or write() of a short value, as the
+ * kernel's show/store handlers expect.
+ */
+#ifndef SELFTEST_KVM_KERNEL_FILE_H
+#define SELFTEST_KVM_KERNEL_FILE_H
+
+#include <stddef.h>
+#include <sys/types.h>
+
+/*
+ * Read @path into @buf, @size bytes with the terminating NUL.  Returns the
+ * length read, or -errno (of open() or read()).
+ */
+ssize_t __kernel_file_read(const char *path, char *buf, size_t size);
+
+/* The same; asserts that @path can be read and is not empty. */
+size_t kernel_file_read(const char *path, char *buf, size_t size);
+
+/* Write @val to @path in one write().  Returns 0 or -errno. */
+int __kernel_file_write(const char *path, const char *val);
+
+/* The same; asserts. */
+void kernel_file_write(const char *path, const char *val);
+
+#endif /* SELFTEST_KVM_KERNEL_FILE_H */
