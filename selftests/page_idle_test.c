@@ -29,7 +29,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 #include <unistd.h>
 #include <linux/bitmap.h>
 
@@ -44,7 +43,7 @@
 static size_t nr_pages = 1024;
 
 /* Seed of PATTERN_RANDOM. */
-static uint32_t seed;
+static uint32_t seed = 1;
 
 /* How the multi-gen LRU is set up for a run of the patterns. */
 enum mglru_mode {
@@ -146,7 +145,7 @@ static void help(const char *name)
 	printf("usage: %s [-h] [-n pages] [-s seed]\n", name);
 	printf(" -n: pages in the guest's test area, 1 to %d (default: %zu)\n",
 	       TOUCH_VM_MAX_PAGES, nr_pages);
-	printf(" -s: seed of the random pattern (default: from the time)\n");
+	printf(" -s: seed of the random pattern (default: %u)\n", seed);
 	puts("");
 	exit(0);
 }
@@ -161,7 +160,6 @@ int main(int argc, char *argv[])
 	size_t page;
 	int opt;
 
-	seed = time(NULL);
 	while ((opt = getopt(argc, argv, "hn:s:")) != -1) {
 		switch (opt) {
 		case 'n':

@@ -1,0 +1,55 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * What the multi-gen LRU tests share; see mglru_test.h.
+ */
+#include <stdio.h>
+#include <unistd.h>
+
+#include "test_util.h"
+#include "lru_gen.h"
+#include "memcg.h"
+#include "mglru_test.h"
+#include "touch_vm.h"
+#include "zram_swap.h"
+
+unsigned int mglru_test_setup(size_t swap_pages, bool *cap_sticks)
+{
+	unsigned int caps;
+	const char *why;
+
+	__TEST_REQUIRE(lru_gen_available(), "no multi-gen LRU (%s), CONFIG_LRU_GEN?",
+		       LRU_GEN_ENABLED_PATH);
+	__TEST_REQUIRE(!access(LRU_GEN_DEBUGFS_PATH, W_OK), "no %s (debugfs)", LRU_GEN_DEBUGFS_PATH);
+	__TEST_REQUIRE(memcg_available(), "no cgroup v2 memory controller at %s", MEMCG_ROOT);
+	__TEST_REQUIRE(!access("/proc/self/pagemap", R_OK), "no /proc/self/pagemap");
+	__TEST_REQUIRE(getpagesize() == 4096, "4 KiB pages only");
+
+	caps = lru_gen_set_caps(lru_gen_get_caps() | LRU_GEN_CAP_CORE);
+	*cap_sticks = lru_gen_cap_sticks(LRU_GEN_CAP_SECONDARY_MMU_WALK);
+	why = __zram_swap_add(swap_pages * getpagesize());
+	__TEST_REQUIRE(!why, "%s", why);
+	return caps;
+}
+
+const char *mglru_test_create(const char *test, size_t nr_pages, struct touch_vm **t,
+			      int *memcg_id)
+{
+	struct lru_gen_lruvec lruvec;
+	const char *memcg_path;
+	char name[64];
+
+	snprintf(name, sizeof(name), "%s.%d", test, getpid());
+	memcg_path = memcg_create(name);
+	lru_gen_read(memcg_path, 0, &lruvec);
+	*memcg_id = lruvec.memcg_id;
+	*t = touch_vm_create(nr_pages);
+	memcg_enter();
+	return memcg_path;
+}
+
+void mglru_test_destroy(struct touch_vm *t)
+{
+	memcg_leave();
+	touch_vm_destroy(t);
+	zram_swap_remove();
+}

@@ -1,0 +1,38 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * What the multi-gen LRU tests share: their requirements, and a memcg and a
+ * swap device of their own around a touch_vm.
+ */
+#ifndef SELFTEST_KVM_MGLRU_TEST_H
+#define SELFTEST_KVM_MGLRU_TEST_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+struct touch_vm;
+
+/*
+ * Skip (KSFT_SKIP, naming what is missing) unless the kernel has the
+ * multi-gen LRU, debugfs lru_gen, a cgroup v2 memory controller, pagemap,
+ * 4 KiB pages and zram swap.  Then turn the multi-gen LRU on (restored at
+ * exit) and add a zram swap device of @swap_pages pages: without swap it
+ * leaves anon pages alone.  Returns lru_gen/enabled, and in @cap_sticks
+ * whether capability 0x0008 can be turned on, i.e. whether the kernel has
+ * the series.
+ */
+unsigned int mglru_test_setup(size_t swap_pages, bool *cap_sticks);
+
+/*
+ * Create the memcg "@test.<pid>" and a touch_vm of @nr_pages pages, and move
+ * in: the guest's test area, and nothing else of the guest, is charged to
+ * the memcg, since the VM is created before.  Returns the memcg's path as
+ * debugfs lru_gen names it, and its id in @memcg_id (node 0).  (Reads debugfs
+ * lru_gen before moving in, so its buffer is not charged to the memcg.)
+ */
+const char *mglru_test_create(const char *test, size_t nr_pages, struct touch_vm **t,
+			      int *memcg_id);
+
+/* Undo mglru_test_create() and mglru_test_setup(). */
+void mglru_test_destroy(struct touch_vm *t);
+
+#endif /* SELFTEST_KVM_MGLRU_TEST_H */
