@@ -2,6 +2,7 @@
 /*
  * Deterministic guest access patterns; see access_pattern.h.
  */
+#include <stdio.h>
 #include <string.h>
 #include <linux/bitmap.h>
 
@@ -23,6 +24,14 @@ const char *access_pattern_name(enum access_pattern pattern)
 {
 	TEST_ASSERT(pattern < NR_ACCESS_PATTERNS, "Bad access pattern %d", pattern);
 	return access_pattern_names[pattern];
+}
+
+void access_pattern_print_names(void)
+{
+	enum access_pattern pattern;
+
+	for (pattern = 0; pattern < NR_ACCESS_PATTERNS; pattern++)
+		printf(" %s", access_pattern_names[pattern]);
 }
 
 enum access_pattern access_pattern_parse(const char *name)

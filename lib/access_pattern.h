@@ -31,6 +31,9 @@ enum access_pattern {
 /* The name of @pattern, e.g. "alternating". */
 const char *access_pattern_name(enum access_pattern pattern);
 
+/* Prints the names of the patterns, each after a space, for usage texts. */
+void access_pattern_print_names(void);
+
 /*
  * Looks up a pattern by name; returns NR_ACCESS_PATTERNS if there is none.
  */
