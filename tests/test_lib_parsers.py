@@ -58,6 +58,21 @@ def test_aged_memcg_generations_move_up(driver):
                       " anon 2048 youngest 6 oldest 3")
 
 
+def test_arm64_fresh_and_aged(driver):
+    rc, out = lru_gen(driver, "arm64_fresh.txt")
+    assert rc == 0
+    assert out == [
+        "memcg 1 / node 0 gens 0:7860:0:0 1:7860:0:1 2:7860:3691:0 3:7860:36:0"
+        " anon 3727 youngest 3 oldest 0",
+        "memcg 2 /capture node 0 gens 0:96:0:0 1:96:0:0 2:96:2049:0 3:96:8:0"
+        " anon 2057 youngest 3 oldest 0",
+    ]
+    rc, out = lru_gen(driver, "arm64_aged.txt")
+    assert rc == 0
+    assert out[1] == ("memcg 2 /capture node 0 gens 3:156:2050:0 4:28:0:0 5:20:1:0 6:12:7:0"
+                      " anon 2058 youngest 6 oldest 3")
+
+
 def test_evicted_pages_leave_the_oldest_generation(driver):
     rc, out = lru_gen(driver, "x86_64_evicted.txt")
     assert rc == 0
