@@ -16,12 +16,21 @@
 #include "memcg.h"
 
 /*
- * The memcg of this test: absolute and relative path; empty if none.  Short,
- * so that a file name fits after them in PATH_MAX.
+ * The memcgs of this test, absolute and relative paths, the last created
+ * last.  Short, so that a file name fits after them in PATH_MAX.
  */
 #define MEMCG_NAME_MAX	128
-static char memcg_dir[sizeof(MEMCG_ROOT) + MEMCG_NAME_MAX + 1];
-static char memcg_rel[MEMCG_NAME_MAX + 2];
+#define MEMCG_MAX	4
+static char memcg_dirs[MEMCG_MAX][sizeof(MEMCG_ROOT) + MEMCG_NAME_MAX + 1];
+static char memcg_rels[MEMCG_MAX][MEMCG_NAME_MAX + 2];
+static int nr_memcgs;
+
+/* The memcg created last, which memcg_enter(), _current() and _reclaim() use. */
+static const char *memcg_last(void)
+{
+	TEST_ASSERT(nr_memcgs, "No memcg created");
+	return memcg_dirs[nr_memcgs - 1];
+}
 
 static void memcg_write(const char *dir, const char *file, const char *val)
 {
@@ -42,36 +51,46 @@ bool memcg_available(void)
 
 static void memcg_remove(void)
 {
-	if (!memcg_dir[0])
+	if (!nr_memcgs)
 		return;
 	memcg_leave();
-	if (rmdir(memcg_dir))
-		fprintf(stderr, "rmdir(%s): %s\n", memcg_dir, strerror(errno));
-	memcg_dir[0] = '\0';
+	while (nr_memcgs) {
+		const char *dir = memcg_dirs[--nr_memcgs];
+
+		if (rmdir(dir))
+			fprintf(stderr, "rmdir(%s): %s\n", dir, strerror(errno));
+	}
 }
 
 const char *memcg_create(const char *name)
 {
-	TEST_ASSERT(!memcg_dir[0], "One memcg at a time (%s exists)", memcg_dir);
+	char *dir = memcg_dirs[nr_memcgs], *rel = memcg_rels[nr_memcgs];
+
+	TEST_ASSERT(nr_memcgs < MEMCG_MAX, "At most %d memcgs", MEMCG_MAX);
 	TEST_ASSERT(strlen(name) <= MEMCG_NAME_MAX, "memcg name '%s' longer than %d bytes",
 		    name, MEMCG_NAME_MAX);
 	memcg_write(MEMCG_ROOT, "cgroup.subtree_control", "+memory");
-	snprintf(memcg_dir, sizeof(memcg_dir), "%s/%s", MEMCG_ROOT, name);
-	snprintf(memcg_rel, sizeof(memcg_rel), "/%s", name);
-	if (mkdir(memcg_dir, 0755)) {
-		int err = errno;
-
-		memcg_dir[0] = '\0';
-		TEST_FAIL("mkdir(%s/%s): %s", MEMCG_ROOT, name, strerror(err));
-	}
-	atexit(memcg_remove);
-	return memcg_rel;
+	snprintf(dir, sizeof(memcg_dirs[0]), "%s/%s", MEMCG_ROOT, name);
+	snprintf(rel, sizeof(memcg_rels[0]), "/%s", name);
+	if (mkdir(dir, 0755))
+		TEST_FAIL("mkdir(%s): %s", dir, strerror(errno));
+	if (!nr_memcgs++)
+		atexit(memcg_remove);
+	return rel;
 }
 
 void memcg_enter(void)
 {
-	TEST_ASSERT(memcg_dir[0], "No memcg to enter");
-	memcg_write(memcg_dir, "cgroup.procs", "0");
+	memcg_write(memcg_last(), "cgroup.procs", "0");
+}
+
+void memcg_enter_path(const char *memcg_path)
+{
+	char dir[sizeof(memcg_dirs[0])];
+
+	TEST_ASSERT(snprintf(dir, sizeof(dir), "%s%s", MEMCG_ROOT, memcg_path) < (int)sizeof(dir),
+		    "memcg path '%s' too long", memcg_path);
+	memcg_write(dir, "cgroup.procs", "0");
 }
 
 void memcg_leave(void)
@@ -84,7 +103,7 @@ uint64_t memcg_current(void)
 	char path[PATH_MAX], buf[32];
 	unsigned long long val;
 
-	snprintf(path, sizeof(path), "%s/memory.current", memcg_dir);
+	snprintf(path, sizeof(path), "%s/memory.current", memcg_last());
 	kernel_file_read(path, buf, sizeof(buf));
 	TEST_ASSERT(sscanf(buf, "%llu", &val) == 1, "%s: '%s'", path, buf);
 	return val;
@@ -94,7 +113,7 @@ int memcg_reclaim(uint64_t bytes)
 {
 	char path[PATH_MAX], val[32];
 
-	snprintf(path, sizeof(path), "%s/memory.reclaim", memcg_dir);
+	snprintf(path, sizeof(path), "%s/memory.reclaim", memcg_last());
 	snprintf(val, sizeof(val), "%llu", (unsigned long long)bytes);
 	return __kernel_file_write(path, val);
 }

@@ -22,13 +22,16 @@ bool memcg_available(void);
 /*
  * Create the memcg MEMCG_ROOT/@name (a child of the root; enables the memory
  * controller for the root's children), and remove it at exit after moving
- * the process back to the root.  Returns its path relative to MEMCG_ROOT
- * ("/@name"), as debugfs lru_gen names it.
+ * the process back to the root; at most 4 of them.  Returns its path
+ * relative to MEMCG_ROOT ("/@name"), as debugfs lru_gen names it.
  */
 const char *memcg_create(const char *name);
 
 /* Move this process (all its threads) into the memcg created last. */
 void memcg_enter(void);
+
+/* The same, into the memcg of @memcg_path, as memcg_create() returned it. */
+void memcg_enter_path(const char *memcg_path);
 
 /* Move this process back to the root cgroup. */
 void memcg_leave(void);

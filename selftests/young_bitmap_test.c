@@ -194,7 +194,7 @@ static int __tmny(unsigned long cmd, uint64_t start, uint64_t end,
 static int tmny(unsigned long cmd, uint64_t start, uint64_t end,
 		unsigned long *bitmap, uint64_t *stray_bits)
 {
-	struct tmny_args args;
+	struct tmny_args args = {};
 	int r;
 
 	r = __tmny(cmd, start, end, bitmap, &args);
