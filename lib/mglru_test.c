@@ -40,11 +40,28 @@ const char *mglru_test_create(const char *test, size_t nr_pages, struct touch_vm
 
 	snprintf(name, sizeof(name), "%s.%d", test, getpid());
 	memcg_path = memcg_create(name);
-	lru_gen_read(memcg_path, 0, &lruvec);
+	lru_gen_read(memcg_path, MGLRU_NID, &lruvec);
 	*memcg_id = lruvec.memcg_id;
 	*t = touch_vm_create(nr_pages);
 	memcg_enter();
 	return memcg_path;
+}
+
+void mglru_age(const char *memcg_path, int memcg_id)
+{
+	struct lru_gen_lruvec lruvec;
+
+	lru_gen_read(memcg_path, MGLRU_NID, &lruvec);
+	lru_gen_age(memcg_id, MGLRU_NID, lru_gen_youngest(&lruvec)->seq, MGLRU_ANON_ONLY, true);
+}
+
+void mglru_evict_old(const char *memcg_path, int memcg_id, size_t nr_pages)
+{
+	struct lru_gen_lruvec lruvec;
+
+	lru_gen_read(memcg_path, MGLRU_NID, &lruvec);
+	lru_gen_evict(memcg_id, MGLRU_NID, lru_gen_youngest(&lruvec)->seq - LRU_GEN_MIN_NR_GENS,
+		      MGLRU_ANON_ONLY, nr_pages);
 }
 
 void mglru_test_destroy(struct touch_vm *t)

@@ -11,6 +11,16 @@
 
 struct touch_vm;
 
+/* The node the tests' pages are on (the rig's guests have one). */
+#define MGLRU_NID		0
+
+/* Swappiness for aging and eviction: anon pages only (the memcgs have no file pages). */
+#define MGLRU_ANON_ONLY		200
+
+/* Why cases skip. */
+#define MGLRU_NO_CAP	"capability 0x0008 of lru_gen/enabled does not stick: kernel without the series"
+#define MGLRU_NO_WALK	"aging does not walk page tables here (no 0x0002)"
+
 /*
  * Skip (KSFT_SKIP, naming what is missing) unless the kernel has the
  * multi-gen LRU, debugfs lru_gen, a cgroup v2 memory controller, pagemap,
@@ -26,11 +36,17 @@ unsigned int mglru_test_setup(size_t swap_pages, bool *cap_sticks);
  * Create the memcg "@test.<pid>" and a touch_vm of @nr_pages pages, and move
  * in: the guest's test area, and nothing else of the guest, is charged to
  * the memcg, since the VM is created before.  Returns the memcg's path as
- * debugfs lru_gen names it, and its id in @memcg_id (node 0).  (Reads debugfs
+ * debugfs lru_gen names it, and its id in @memcg_id.  (Reads debugfs
  * lru_gen before moving in, so its buffer is not charged to the memcg.)
  */
 const char *mglru_test_create(const char *test, size_t nr_pages, struct touch_vm **t,
 			      int *memcg_id);
+
+/* Age the memcg @memcg_path (id @memcg_id) on MGLRU_NID once, with force_scan. */
+void mglru_age(const char *memcg_path, int memcg_id);
+
+/* Evict its generations but the two youngest, at most @nr_pages pages. */
+void mglru_evict_old(const char *memcg_path, int memcg_id, size_t nr_pages);
 
 /* Undo mglru_test_create() and mglru_test_setup(). */
 void mglru_test_destroy(struct touch_vm *t);

@@ -71,12 +71,6 @@
 #include "page_idle.h"
 #include "touch_vm.h"
 
-/* The node the test's pages are on (the rig's guests have one). */
-#define NID			0
-
-/* Swappiness for aging and eviction: anon pages only (the memcg has no file pages). */
-#define ANON_ONLY		200
-
 /*
  * Pages of the memcg that are not test pages: host stack and heap the test
  * process faults in after moving into the memcg.  Aging may find them
@@ -84,10 +78,6 @@
  * than this means the setup is broken.
  */
 #define MAX_SLACK_PAGES		16
-
-/* Why cases skip. */
-#define NO_CAP	"capability 0x0008 of lru_gen/enabled does not stick: kernel without the series"
-#define NO_WALK	"aging does not walk page tables here (no 0x0002)"
 
 /* Pages of the test area. */
 static size_t nr_pages = 2048;
@@ -114,25 +104,20 @@ static unsigned long *all_pages, *no_pages;
 
 static void read_lruvec(struct lru_gen_lruvec *lruvec)
 {
-	lru_gen_read(memcg_path, NID, lruvec);
+	lru_gen_read(memcg_path, MGLRU_NID, lruvec);
 }
 
 /* Age once with force_scan; returns the new lruvec. */
 static void age(struct lru_gen_lruvec *lruvec)
 {
-	read_lruvec(lruvec);
-	lru_gen_age(memcg_id, NID, lru_gen_youngest(lruvec)->seq, ANON_ONLY, true);
+	mglru_age(memcg_path, memcg_id);
 	read_lruvec(lruvec);
 }
 
 /* Evict every generation but the two youngest. */
 static void evict_old(void)
 {
-	struct lru_gen_lruvec lruvec;
-
-	read_lruvec(&lruvec);
-	lru_gen_evict(memcg_id, NID, lru_gen_youngest(&lruvec)->seq - LRU_GEN_MIN_NR_GENS,
-		      ANON_ONLY, 2 * nr_pages);
+	mglru_evict_old(memcg_path, memcg_id, 2 * nr_pages);
 }
 
 /* Anon pages of the generations of @lruvec from @seq on. */
@@ -413,13 +398,13 @@ int main(int argc, char *argv[])
 
 			access_pattern_fill(touched, nr_pages, patterns[i], seed);
 			if (on && !cap_sticks) {
-				ksft_test_result_skip("walk_%s_%s: %s\n", pname, cap_name, NO_CAP);
-				ksft_test_result_skip("walk_again_%s_%s: %s\n", pname, cap_name, NO_CAP);
+				ksft_test_result_skip("walk_%s_%s: %s\n", pname, cap_name, MGLRU_NO_CAP);
+				ksft_test_result_skip("walk_again_%s_%s: %s\n", pname, cap_name, MGLRU_NO_CAP);
 			} else if (!(caps & LRU_GEN_CAP_MM_WALK)) {
 				ksft_test_result_skip("walk_%s_%s: %s (lru_gen/enabled 0x%04x); see evict_*\n",
-						      pname, cap_name, NO_WALK, caps);
+						      pname, cap_name, MGLRU_NO_WALK, caps);
 				ksft_test_result_skip("walk_again_%s_%s: %s (lru_gen/enabled 0x%04x); see evict_again_*\n",
-						      pname, cap_name, NO_WALK, caps);
+						      pname, cap_name, MGLRU_NO_WALK, caps);
 			} else {
 				ksft_test_result(run_walk(t, touched), "walk_%s_%s\n", pname, cap_name);
 				ksft_test_result(run_walk_again(), "walk_again_%s_%s\n",
@@ -427,8 +412,8 @@ int main(int argc, char *argv[])
 			}
 
 			if (on && !cap_sticks) {
-				ksft_test_result_skip("evict_%s_%s: %s\n", pname, cap_name, NO_CAP);
-				ksft_test_result_skip("evict_again_%s_%s: %s\n", pname, cap_name, NO_CAP);
+				ksft_test_result_skip("evict_%s_%s: %s\n", pname, cap_name, MGLRU_NO_CAP);
+				ksft_test_result_skip("evict_again_%s_%s: %s\n", pname, cap_name, MGLRU_NO_CAP);
 			} else {
 				ksft_test_result(run_evict(t, touched), "evict_%s_%s\n", pname, cap_name);
 				ksft_test_result(run_evict_again(t), "evict_again_%s_%s\n",

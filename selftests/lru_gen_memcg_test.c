@@ -55,15 +55,6 @@
 #include "page_idle.h"
 #include "touch_vm.h"
 
-/* The node the test's pages are on (the rig's guests have one). */
-#define NID			0
-
-/* Swappiness for aging and eviction: anon pages only (the memcgs have no file pages). */
-#define ANON_ONLY		200
-
-#define NO_CAP	"capability 0x0008 of lru_gen/enabled does not stick: kernel without the series"
-#define NO_WALK	"aging does not walk page tables here (no 0x0002)"
-
 /* Pages of the test area. */
 static size_t nr_pages = 2048;
 
@@ -87,10 +78,7 @@ static unsigned long *all_pages, *other_pages, *aged_pages;
 
 static void age(const struct memcg *m)
 {
-	struct lru_gen_lruvec lruvec;
-
-	lru_gen_read(m->path, NID, &lruvec);
-	lru_gen_age(m->id, NID, lru_gen_youngest(&lruvec)->seq, ANON_ONLY, true);
+	mglru_age(m->path, m->id);
 }
 
 static void age_down(const struct memcg *m)
@@ -104,11 +92,7 @@ static void age_down(const struct memcg *m)
 /* Evict every generation of @m but the two youngest. */
 static void evict_old(const struct memcg *m)
 {
-	struct lru_gen_lruvec lruvec;
-
-	lru_gen_read(m->path, NID, &lruvec);
-	lru_gen_evict(m->id, NID, lru_gen_youngest(&lruvec)->seq - LRU_GEN_MIN_NR_GENS,
-		      ANON_ONLY, 2 * nr_pages);
+	mglru_evict_old(m->path, m->id, 2 * nr_pages);
 }
 
 /* The pages of @pages that are not resident; prints the first ones. */
@@ -203,7 +187,7 @@ static void read_memcg(struct memcg *m, size_t nr_expected)
 {
 	struct lru_gen_lruvec lruvec;
 
-	lru_gen_read(m->path, NID, &lruvec);
+	lru_gen_read(m->path, MGLRU_NID, &lruvec);
 	TEST_ASSERT(lru_gen_nr_anon(&lruvec) >= nr_expected &&
 		    lru_gen_nr_anon(&lruvec) <= nr_expected + 16,
 		    "memcg %s has %lu anon pages, expected its %zu test pages and at most 16 more",
@@ -261,7 +245,7 @@ int main(int argc, char *argv[])
 
 	snprintf(name, sizeof(name), "lru_gen_memcg_test.%d.other", getpid());
 	other.path = memcg_create(name);
-	lru_gen_read(other.path, NID, &lruvec);
+	lru_gen_read(other.path, MGLRU_NID, &lruvec);
 	other.id = lruvec.memcg_id;
 	aged.path = mglru_test_create("lru_gen_memcg_test", nr_pages, &t, &aged.id);
 
@@ -280,14 +264,14 @@ int main(int argc, char *argv[])
 					 caps & ~LRU_GEN_CAP_SECONDARY_MMU_WALK;
 
 		if (on && !cap_sticks) {
-			ksft_test_result_skip("walk_keeps_other_memcg_young_%s: %s\n", cap_name, NO_CAP);
-			ksft_test_result_skip("evict_keeps_other_memcg_young_%s: %s\n", cap_name, NO_CAP);
+			ksft_test_result_skip("walk_keeps_other_memcg_young_%s: %s\n", cap_name, MGLRU_NO_CAP);
+			ksft_test_result_skip("evict_keeps_other_memcg_young_%s: %s\n", cap_name, MGLRU_NO_CAP);
 			continue;
 		}
 		TEST_ASSERT_EQ(lru_gen_set_caps(want), want);
 		if (!(caps & LRU_GEN_CAP_MM_WALK))
 			ksft_test_result_skip("walk_keeps_other_memcg_young_%s: %s (lru_gen/enabled 0x%04x); see evict_*\n",
-					      cap_name, NO_WALK, caps);
+					      cap_name, MGLRU_NO_WALK, caps);
 		else
 			ksft_test_result(run(t, true), "walk_keeps_other_memcg_young_%s\n", cap_name);
 		ksft_test_result(run(t, false), "evict_keeps_other_memcg_young_%s\n", cap_name);

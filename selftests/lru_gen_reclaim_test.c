@@ -53,12 +53,6 @@
 #include "page_idle.h"
 #include "touch_vm.h"
 
-/* The node the test's pages are on (the rig's guests have one). */
-#define NID			0
-
-/* Swappiness for aging: anon pages only (the memcg has no file pages). */
-#define ANON_ONLY		200
-
 /*
  * Each reclaim round asks for 1/STEPS of the cold set, for at most
  * MAX_STEPS rounds.  Rounds stop as soon as MIN_COLD_EVICTED_PCT percent of
@@ -70,8 +64,6 @@
 
 /* At least this share of the cold pages must end up swapped out. */
 #define MIN_COLD_EVICTED_PCT	50
-
-#define NO_CAP	"capability 0x0008 of lru_gen/enabled does not stick: kernel without the series"
 
 /* Pages of the test area. */
 static size_t nr_pages = 2048;
@@ -92,23 +84,16 @@ static int memcg_id;
 /* Age MAX_NR_GENS times, so that pages not found young sit in the oldest generation. */
 static void age_all_down(void)
 {
-	struct lru_gen_lruvec lruvec;
 	int i;
 
-	for (i = 0; i < LRU_GEN_MAX_NR_GENS; i++) {
-		lru_gen_read(memcg_path, NID, &lruvec);
-		lru_gen_age(memcg_id, NID, lru_gen_youngest(&lruvec)->seq, ANON_ONLY, true);
-	}
+	for (i = 0; i < LRU_GEN_MAX_NR_GENS; i++)
+		mglru_age(memcg_path, memcg_id);
 }
 
 /* Evict every generation but the two youngest. */
 static void evict_old(void)
 {
-	struct lru_gen_lruvec lruvec;
-
-	lru_gen_read(memcg_path, NID, &lruvec);
-	lru_gen_evict(memcg_id, NID, lru_gen_youngest(&lruvec)->seq - LRU_GEN_MIN_NR_GENS,
-		      ANON_ONLY, 2 * nr_pages);
+	mglru_evict_old(memcg_path, memcg_id, 2 * nr_pages);
 }
 
 /*
@@ -283,8 +268,8 @@ int main(int argc, char *argv[])
 					 caps & ~LRU_GEN_CAP_SECONDARY_MMU_WALK;
 
 		if (on && !cap_sticks) {
-			ksft_test_result_skip("reclaim_keeps_hot_set_%s: %s\n", cap_name, NO_CAP);
-			ksft_test_result_skip("reclaim_takes_cooled_hot_set_%s: %s\n", cap_name, NO_CAP);
+			ksft_test_result_skip("reclaim_keeps_hot_set_%s: %s\n", cap_name, MGLRU_NO_CAP);
+			ksft_test_result_skip("reclaim_takes_cooled_hot_set_%s: %s\n", cap_name, MGLRU_NO_CAP);
 			continue;
 		}
 		TEST_ASSERT_EQ(lru_gen_set_caps(want), want);
