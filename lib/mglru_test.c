@@ -12,6 +12,35 @@
 #include "touch_vm.h"
 #include "zram_swap.h"
 
+void mglru_test_options(int argc, char *argv[], size_t *nr_pages,
+			enum access_pattern *pattern, uint32_t *seed,
+			void (*help)(const char *name))
+{
+	int opt;
+
+	while ((opt = getopt(argc, argv, "hn:p:s:")) != -1) {
+		switch (opt) {
+		case 'n':
+			*nr_pages = atoi_positive("Pages", optarg);
+			break;
+		case 'p':
+			*pattern = access_pattern_parse(optarg);
+			TEST_ASSERT(*pattern < NR_ACCESS_PATTERNS &&
+				    *pattern != PATTERN_NONE && *pattern != PATTERN_ALL,
+				    "Bad pattern '%s' for -p: not none or all (-h lists them)", optarg);
+			break;
+		case 's':
+			*seed = atoi_non_negative("Seed", optarg);
+			break;
+		case 'h':
+		default:
+			help(argv[0]);
+		}
+	}
+	TEST_ASSERT(*nr_pages >= 64 && *nr_pages <= TOUCH_VM_MAX_PAGES,
+		    "-n takes 64 to %d pages", TOUCH_VM_MAX_PAGES);
+}
+
 unsigned int mglru_test_setup(size_t swap_pages, bool *cap_sticks)
 {
 	unsigned int caps;

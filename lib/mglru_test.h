@@ -8,6 +8,9 @@
 
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdint.h>
+
+#include "access_pattern.h"
 
 struct touch_vm;
 
@@ -20,6 +23,15 @@ struct touch_vm;
 /* Why cases skip. */
 #define MGLRU_NO_CAP	"capability 0x0008 of lru_gen/enabled does not stick: kernel without the series"
 #define MGLRU_NO_WALK	"aging does not walk page tables here (no 0x0002)"
+
+/*
+ * The options of the MGLRU tests that take one pattern: -n pages (64 to
+ * TOUCH_VM_MAX_PAGES), -p a pattern other than none and all, -s seed.  -h
+ * and anything else call @help, which exits.
+ */
+void mglru_test_options(int argc, char *argv[], size_t *nr_pages,
+			enum access_pattern *pattern, uint32_t *seed,
+			void (*help)(const char *name));
 
 /*
  * Skip (KSFT_SKIP, naming what is missing) unless the kernel has the

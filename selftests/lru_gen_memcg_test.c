@@ -201,29 +201,9 @@ int main(int argc, char *argv[])
 	bool cap_sticks;
 	char name[64];
 	size_t page;
-	int opt, on;
+	int on;
 
-	while ((opt = getopt(argc, argv, "hn:p:s:")) != -1) {
-		switch (opt) {
-		case 'n':
-			nr_pages = atoi_positive("Pages", optarg);
-			break;
-		case 'p':
-			other_pattern = access_pattern_parse(optarg);
-			TEST_ASSERT(other_pattern < NR_ACCESS_PATTERNS &&
-				    other_pattern != PATTERN_NONE && other_pattern != PATTERN_ALL,
-				    "Bad pattern '%s' (-h lists them)", optarg);
-			break;
-		case 's':
-			seed = atoi_non_negative("Seed", optarg);
-			break;
-		case 'h':
-		default:
-			help(argv[0]);
-		}
-	}
-	TEST_ASSERT(nr_pages >= 64 && nr_pages <= TOUCH_VM_MAX_PAGES,
-		    "-n takes 64 to %d pages", TOUCH_VM_MAX_PAGES);
+	mglru_test_options(argc, argv, &nr_pages, &other_pattern, &seed, help);
 
 	caps = mglru_test_setup(4 * nr_pages, &cap_sticks);
 
