@@ -11,22 +11,25 @@
 #include "kernel_file.h"
 #include "page_idle.h"
 
-/* Open once: page_idle/bitmap (read-write) and /proc/self/pagemap. */
+/*
+ * Each opened once, on first use: the MGLRU tests read pagemap on kernels
+ * that may have no idle page tracking.
+ */
 static int page_idle_fd = -1;
 static int page_idle_pagemap_fd = -1;
 
-static void page_idle_open(void)
+static int page_idle_open(int *fd, const char *path, int flags)
 {
-	if (page_idle_fd < 0) {
-		page_idle_fd = open(PAGE_IDLE_BITMAP_PATH, O_RDWR);
-		TEST_ASSERT(page_idle_fd >= 0, "open(%s): %s",
-			    PAGE_IDLE_BITMAP_PATH, strerror(errno));
+	if (*fd < 0) {
+		*fd = open(path, flags);
+		TEST_ASSERT(*fd >= 0, "open(%s): %s", path, strerror(errno));
 	}
-	if (page_idle_pagemap_fd < 0) {
-		page_idle_pagemap_fd = open("/proc/self/pagemap", O_RDONLY);
-		TEST_ASSERT(page_idle_pagemap_fd >= 0, "open(/proc/self/pagemap): %s",
-			    strerror(errno));
-	}
+	return *fd;
+}
+
+static int page_idle_bitmap_fd(void)
+{
+	return page_idle_open(&page_idle_fd, PAGE_IDLE_BITMAP_PATH, O_RDWR);
 }
 
 bool page_idle_available(void)
@@ -37,11 +40,11 @@ bool page_idle_available(void)
 
 uint64_t page_idle_pagemap_entry(const void *hva)
 {
+	int fd = page_idle_open(&page_idle_pagemap_fd, "/proc/self/pagemap", O_RDONLY);
 	uint64_t entry;
 	off_t off = (uintptr_t)hva / getpagesize() * sizeof(entry);
 
-	page_idle_open();
-	TEST_ASSERT(pread(page_idle_pagemap_fd, &entry, sizeof(entry), off) == sizeof(entry),
+	TEST_ASSERT(pread(fd, &entry, sizeof(entry), off) == sizeof(entry),
 		    "pread(pagemap) for HVA %p: %s", hva, strerror(errno));
 	return entry;
 }
@@ -62,8 +65,7 @@ bool __page_idle_mark(uint64_t pfn)
 	uint64_t bits = 1ULL << (pfn % 64);
 	ssize_t ret;
 
-	page_idle_open();
-	ret = pwrite(page_idle_fd, &bits, sizeof(bits), pfn / 64 * 8);
+	ret = pwrite(page_idle_bitmap_fd(), &bits, sizeof(bits), pfn / 64 * 8);
 	if (!ret)
 		return false;
 	TEST_ASSERT(ret == sizeof(bits), "mark PFN 0x%llx idle: %s",
@@ -83,8 +85,7 @@ int __page_idle_is_idle(uint64_t pfn)
 	uint64_t bits;
 	ssize_t ret;
 
-	page_idle_open();
-	ret = pread(page_idle_fd, &bits, sizeof(bits), pfn / 64 * 8);
+	ret = pread(page_idle_bitmap_fd(), &bits, sizeof(bits), pfn / 64 * 8);
 	if (!ret)
 		return -1;
 	TEST_ASSERT(ret == sizeof(bits), "read the idle bit of PFN 0x%llx: %s",
