@@ -41,7 +41,10 @@ void mglru_test_options(int argc, char *argv[], size_t *nr_pages,
 		    "-n takes 64 to %d pages", TOUCH_VM_MAX_PAGES);
 }
 
-unsigned int mglru_test_setup(size_t swap_pages, bool *cap_sticks)
+/* Whether capability 0x0008 can be turned on: the kernel has the series. */
+static bool mglru_cap_sticks;
+
+unsigned int mglru_test_setup(size_t swap_pages)
 {
 	unsigned int caps;
 	const char *why;
@@ -54,10 +57,21 @@ unsigned int mglru_test_setup(size_t swap_pages, bool *cap_sticks)
 	__TEST_REQUIRE(getpagesize() == 4096, "4 KiB pages only");
 
 	caps = lru_gen_set_caps(lru_gen_get_caps() | LRU_GEN_CAP_CORE);
-	*cap_sticks = lru_gen_cap_sticks(LRU_GEN_CAP_SECONDARY_MMU_WALK);
+	mglru_cap_sticks = lru_gen_cap_sticks(LRU_GEN_CAP_SECONDARY_MMU_WALK);
 	why = __zram_swap_add(swap_pages * getpagesize());
 	__TEST_REQUIRE(!why, "%s", why);
 	return caps;
+}
+
+bool mglru_set_secondary_walk(unsigned int caps, bool on)
+{
+	unsigned int want = on ? caps | LRU_GEN_CAP_SECONDARY_MMU_WALK :
+				 caps & ~LRU_GEN_CAP_SECONDARY_MMU_WALK;
+
+	if (on && !mglru_cap_sticks)
+		return false;
+	TEST_ASSERT_EQ(lru_gen_set_caps(want), want);
+	return true;
 }
 
 const char *mglru_test_create(const char *test, size_t nr_pages, struct touch_vm **t,

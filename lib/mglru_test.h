@@ -20,6 +20,14 @@ struct touch_vm;
 /* Swappiness for aging and eviction: anon pages only (the memcgs have no file pages). */
 #define MGLRU_ANON_ONLY		200
 
+/*
+ * Pages of a test's memcg that are not test pages: host stack and heap the
+ * test process faults in after moving into the memcg.  Aging may find them
+ * young, since the process itself touches them.  Measured at setup; more
+ * than this means the setup is broken.
+ */
+#define MGLRU_MAX_SLACK_PAGES	16
+
 /* Why cases skip. */
 #define MGLRU_NO_CAP	"capability 0x0008 of lru_gen/enabled does not stick: kernel without the series"
 #define MGLRU_NO_WALK	"aging does not walk page tables here (no 0x0002)"
@@ -38,11 +46,23 @@ void mglru_test_options(int argc, char *argv[], size_t *nr_pages,
  * multi-gen LRU, debugfs lru_gen, a cgroup v2 memory controller, pagemap,
  * 4 KiB pages and zram swap.  Then turn the multi-gen LRU on (restored at
  * exit) and add a zram swap device of @swap_pages pages: without swap it
- * leaves anon pages alone.  Returns lru_gen/enabled, and in @cap_sticks
- * whether capability 0x0008 can be turned on, i.e. whether the kernel has
- * the series.
+ * leaves anon pages alone.  Returns lru_gen/enabled.
  */
-unsigned int mglru_test_setup(size_t swap_pages, bool *cap_sticks);
+unsigned int mglru_test_setup(size_t swap_pages);
+
+/*
+ * Set lru_gen/enabled to @caps (as mglru_test_setup() returned it) with
+ * capability 0x0008 @on, and assert that it reads back so.  Returns false,
+ * changing nothing, if @on and 0x0008 does not stick (a kernel without the
+ * series): the cases that need it skip with MGLRU_NO_CAP.
+ */
+bool mglru_set_secondary_walk(unsigned int caps, bool on);
+
+/* The suffix of the cases run with 0x0008 @on or off. */
+static inline const char *mglru_cap_name(bool on)
+{
+	return on ? "0x0008_on" : "0x0008_off";
+}
 
 /*
  * Create the memcg "@test.<pid>" and a touch_vm of @nr_pages pages, and move

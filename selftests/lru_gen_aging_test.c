@@ -9,7 +9,7 @@
  * moves into the memcg after, so the memcg holds the guest's test area (its
  * own memslot of anonymous 4 KiB host pages) and, as "slack" measured before
  * each case, the few host pages the test process faults in later (at most
- * MAX_SLACK_PAGES);
+ * MGLRU_MAX_SLACK_PAGES);
  * the guest's code, stack and page tables stay outside.  The guest drops its
  * own translation of each page before touching it, because clearing accessed
  * state does not flush TLBs.  For each pattern and each setting of 0x0008:
@@ -70,14 +70,6 @@
 #include "mglru_test.h"
 #include "page_idle.h"
 #include "touch_vm.h"
-
-/*
- * Pages of the memcg that are not test pages: host stack and heap the test
- * process faults in after moving into the memcg.  Aging may find them
- * young, since the process itself touches them.  Measured at setup; more
- * than this means the setup is broken.
- */
-#define MAX_SLACK_PAGES		16
 
 /* Pages of the test area. */
 static size_t nr_pages = 2048;
@@ -163,9 +155,9 @@ static void touch_all(struct touch_vm *t)
 
 	read_lruvec(&lruvec);
 	TEST_ASSERT(lru_gen_nr_anon(&lruvec) >= nr_pages &&
-		    lru_gen_nr_anon(&lruvec) <= nr_pages + MAX_SLACK_PAGES,
+		    lru_gen_nr_anon(&lruvec) <= nr_pages + MGLRU_MAX_SLACK_PAGES,
 		    "The memcg has %lu anon pages, expected the %zu test pages and at most %d more",
-		    lru_gen_nr_anon(&lruvec), nr_pages, MAX_SLACK_PAGES);
+		    lru_gen_nr_anon(&lruvec), nr_pages, MGLRU_MAX_SLACK_PAGES);
 	slack = lru_gen_nr_anon(&lruvec) - nr_pages;
 }
 
@@ -322,7 +314,7 @@ static void help(const char *name)
 	puts("");
 	printf("usage: %s [-h] [-n pages] [-p pattern[,pattern]] [-s seed]\n", name);
 	printf(" -n: pages in the guest's test area, %d to %d (default: %zu)\n",
-	       2 * MAX_SLACK_PAGES, TOUCH_VM_MAX_PAGES, nr_pages);
+	       2 * MGLRU_MAX_SLACK_PAGES, TOUCH_VM_MAX_PAGES, nr_pages);
 	printf(" -p: access patterns (default: alternating,triangular,random); of:");
 	access_pattern_print_names();
 	printf("\n -s: seed of the random pattern (default: %u)\n", seed);
@@ -349,7 +341,6 @@ int main(int argc, char *argv[])
 {
 	unsigned long *touched;
 	struct touch_vm *t;
-	bool cap_sticks;
 	int opt, on, i;
 
 	while ((opt = getopt(argc, argv, "hn:p:s:")) != -1) {
@@ -368,10 +359,10 @@ int main(int argc, char *argv[])
 			help(argv[0]);
 		}
 	}
-	TEST_ASSERT(nr_pages >= 2 * MAX_SLACK_PAGES && nr_pages <= TOUCH_VM_MAX_PAGES,
-		    "-n takes %d to %d pages", 2 * MAX_SLACK_PAGES, TOUCH_VM_MAX_PAGES);
+	TEST_ASSERT(nr_pages >= 2 * MGLRU_MAX_SLACK_PAGES && nr_pages <= TOUCH_VM_MAX_PAGES,
+		    "-n takes %d to %d pages", 2 * MGLRU_MAX_SLACK_PAGES, TOUCH_VM_MAX_PAGES);
 
-	caps = mglru_test_setup(4 * nr_pages, &cap_sticks);
+	caps = mglru_test_setup(4 * nr_pages);
 
 	ksft_print_header();
 	ksft_set_plan(2 * 4 * nr_patterns);
@@ -386,18 +377,14 @@ int main(int argc, char *argv[])
 	ksft_print_msg("memcg %s (id %d): %zu test pages + %lu slack pages\n", memcg_path,
 		       memcg_id, nr_pages, slack);
 	for (on = 0; on < 2; on++) {
-		const char *cap_name = on ? "0x0008_on" : "0x0008_off";
-		unsigned int want = on ? caps | LRU_GEN_CAP_SECONDARY_MMU_WALK :
-					 caps & ~LRU_GEN_CAP_SECONDARY_MMU_WALK;
-
-		if (!on || cap_sticks)
-			TEST_ASSERT_EQ(lru_gen_set_caps(want), want);
+		const char *cap_name = mglru_cap_name(on);
+		bool cap_set = mglru_set_secondary_walk(caps, on);
 
 		for (i = 0; i < nr_patterns; i++) {
 			const char *pname = access_pattern_name(patterns[i]);
 
 			access_pattern_fill(touched, nr_pages, patterns[i], seed);
-			if (on && !cap_sticks) {
+			if (!cap_set) {
 				ksft_test_result_skip("walk_%s_%s: %s\n", pname, cap_name, MGLRU_NO_CAP);
 				ksft_test_result_skip("walk_again_%s_%s: %s\n", pname, cap_name, MGLRU_NO_CAP);
 			} else if (!(caps & LRU_GEN_CAP_MM_WALK)) {
@@ -411,7 +398,7 @@ int main(int argc, char *argv[])
 						 pname, cap_name);
 			}
 
-			if (on && !cap_sticks) {
+			if (!cap_set) {
 				ksft_test_result_skip("evict_%s_%s: %s\n", pname, cap_name, MGLRU_NO_CAP);
 				ksft_test_result_skip("evict_again_%s_%s: %s\n", pname, cap_name, MGLRU_NO_CAP);
 			} else {

@@ -189,23 +189,22 @@ static void read_memcg(struct memcg *m, size_t nr_expected)
 
 	lru_gen_read(m->path, MGLRU_NID, &lruvec);
 	TEST_ASSERT(lru_gen_nr_anon(&lruvec) >= nr_expected &&
-		    lru_gen_nr_anon(&lruvec) <= nr_expected + 16,
-		    "memcg %s has %lu anon pages, expected its %zu test pages and at most 16 more",
-		    m->path, lru_gen_nr_anon(&lruvec), nr_expected);
+		    lru_gen_nr_anon(&lruvec) <= nr_expected + MGLRU_MAX_SLACK_PAGES,
+		    "memcg %s has %lu anon pages, expected its %zu test pages and at most %d more",
+		    m->path, lru_gen_nr_anon(&lruvec), nr_expected, MGLRU_MAX_SLACK_PAGES);
 }
 
 int main(int argc, char *argv[])
 {
 	struct lru_gen_lruvec lruvec;
 	struct touch_vm *t;
-	bool cap_sticks;
 	char name[64];
 	size_t page;
 	int on;
 
 	mglru_test_options(argc, argv, &nr_pages, &other_pattern, &seed, help);
 
-	caps = mglru_test_setup(4 * nr_pages, &cap_sticks);
+	caps = mglru_test_setup(4 * nr_pages);
 
 	ksft_print_header();
 	ksft_set_plan(2 * 2);
@@ -239,16 +238,13 @@ int main(int argc, char *argv[])
 	read_memcg(&other, access_pattern_weight(other_pages, nr_pages));
 
 	for (on = 0; on < 2; on++) {
-		const char *cap_name = on ? "0x0008_on" : "0x0008_off";
-		unsigned int want = on ? caps | LRU_GEN_CAP_SECONDARY_MMU_WALK :
-					 caps & ~LRU_GEN_CAP_SECONDARY_MMU_WALK;
+		const char *cap_name = mglru_cap_name(on);
 
-		if (on && !cap_sticks) {
+		if (!mglru_set_secondary_walk(caps, on)) {
 			ksft_test_result_skip("walk_keeps_other_memcg_young_%s: %s\n", cap_name, MGLRU_NO_CAP);
 			ksft_test_result_skip("evict_keeps_other_memcg_young_%s: %s\n", cap_name, MGLRU_NO_CAP);
 			continue;
 		}
-		TEST_ASSERT_EQ(lru_gen_set_caps(want), want);
 		if (!(caps & LRU_GEN_CAP_MM_WALK))
 			ksft_test_result_skip("walk_keeps_other_memcg_young_%s: %s (lru_gen/enabled 0x%04x); see evict_*\n",
 					      cap_name, MGLRU_NO_WALK, caps);

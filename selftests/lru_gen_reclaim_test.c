@@ -225,12 +225,11 @@ int main(int argc, char *argv[])
 {
 	unsigned long *hot;
 	struct touch_vm *t;
-	bool cap_sticks;
 	int on;
 
 	mglru_test_options(argc, argv, &nr_pages, &hot_pattern, &seed, help);
 
-	caps = mglru_test_setup(4 * nr_pages, &cap_sticks);
+	caps = mglru_test_setup(4 * nr_pages);
 
 	ksft_print_header();
 	ksft_set_plan(4);
@@ -243,16 +242,13 @@ int main(int argc, char *argv[])
 	memcg_path = mglru_test_create("lru_gen_reclaim_test", nr_pages, &t, &memcg_id);
 
 	for (on = 0; on < 2; on++) {
-		const char *cap_name = on ? "0x0008_on" : "0x0008_off";
-		unsigned int want = on ? caps | LRU_GEN_CAP_SECONDARY_MMU_WALK :
-					 caps & ~LRU_GEN_CAP_SECONDARY_MMU_WALK;
+		const char *cap_name = mglru_cap_name(on);
 
-		if (on && !cap_sticks) {
+		if (!mglru_set_secondary_walk(caps, on)) {
 			ksft_test_result_skip("reclaim_keeps_hot_set_%s: %s\n", cap_name, MGLRU_NO_CAP);
 			ksft_test_result_skip("reclaim_takes_cooled_hot_set_%s: %s\n", cap_name, MGLRU_NO_CAP);
 			continue;
 		}
-		TEST_ASSERT_EQ(lru_gen_set_caps(want), want);
 		ksft_test_result(run_reclaim(t, hot), "reclaim_keeps_hot_set_%s\n", cap_name);
 		ksft_test_result(run_cooled(t, hot), "reclaim_takes_cooled_hot_set_%s\n", cap_name);
 	}
