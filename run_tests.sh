@@ -450,5 +450,8 @@ main()
 	exit "$status"
 }
 
-ARGS=("$@")
-main "$@"
+# Sourced by the unit tests for its functions; run otherwise.
+if [[ "${BASH_SOURCE[0]}" == "$0" ]]; then
+	ARGS=("$@")
+	main "$@"
+fi

@@ -34,18 +34,29 @@ counts_of()
 
 main()
 {
-	local unit_only=0 rc_unit=0 rc_suite=0 line p=0 f=0 s=0 up uf us
+	local unit_only=0 rc_unit=0 rc_suite=0 line p=0 f=0 s=0 up uf us out
 
 	if [[ "${1:-}" == --unit-only ]]; then
 		unit_only=1
 		shift
 	fi
 	mkdir -p "$RIG_CACHE"
-	deps_install "${CHECK_PACKAGES[@]}" python3
+	# The unit tests exercise the rig's scripts, so they need its tools
+	# too: install everything first.
+	if ((unit_only)); then
+		deps_install "${CHECK_PACKAGES[@]}"
+	else
+		deps_install "${CHECK_PACKAGES[@]}" "${RIG_PACKAGES[@]}" "${CROSS_PACKAGES[@]}"
+	fi
+	out=$(mktemp) || die "$EXIT_RIG" "cannot create a temporary file"
+	trap 'rm -f "$out"' EXIT
 
 	info "unit tests (pytest, shellcheck)"
-	line=$(cd "$REPO_DIR" && /usr/bin/python3 -m pytest -q -p no:cacheprovider tests 2>&1 |
-		tee /dev/stderr | tail -n1) || rc_unit=$?
+	# The log goes to stderr through tee's stdout: `tee /dev/stderr` would
+	# reopen (and truncate) stderr when it is a file (make check > log 2>&1).
+	(cd "$REPO_DIR" && /usr/bin/python3 -m pytest -q -p no:cacheprovider tests) 2>&1 |
+		tee "$out" >&2 || rc_unit=$?
+	line=$(tail -n1 "$out")
 	read -r p f s < <(counts_of "$line")
 	if ((rc_unit != 0 && f == 0)); then
 		f=1	# pytest failed without a count (collection error, no tests)
@@ -53,7 +64,8 @@ main()
 
 	if ((!unit_only)); then
 		info "suite (run_tests.sh $*)"
-		line=$("$REPO_DIR/run_tests.sh" "$@" | tee /dev/stderr | tail -n2 | head -n1) || rc_suite=$?
+		"$REPO_DIR/run_tests.sh" "$@" | tee "$out" >&2 || rc_suite=$?
+		line=$(tail -n1 "$out")
 		read -r up uf us < <(counts_of "$line")
 		p=$((p + up))
 		f=$((f + uf))
@@ -67,4 +79,7 @@ main()
 	((rc_unit == 0 && rc_suite == 0))
 }
 
-main "$@"
+# Sourced by the unit tests for its functions; run otherwise.
+if [[ "${BASH_SOURCE[0]}" == "$0" ]]; then
+	main "$@"
+fi

@@ -11,7 +11,7 @@ readonly EXIT_UNTESTABLE=125	# this tree cannot be tested: bisect skips it
 readonly EXIT_RIG=128		# the rig itself is broken: bisect stops
 readonly EXIT_USAGE=129		# the rig was misused (bad option): bisect stops
 
-if [[ -t 1 ]]; then
+if [[ -t 2 ]]; then	# colour only when the log (stderr) is a terminal
 	readonly C_RED=$'\e[31m' C_YELLOW=$'\e[33m' C_BOLD=$'\e[1m' C_OFF=$'\e[0m'
 else
 	readonly C_RED='' C_YELLOW='' C_BOLD='' C_OFF=''
@@ -27,9 +27,11 @@ elapsed()
 	printf '%02d:%02d' $((s / 60)) $((s % 60))
 }
 
+# info, warn, die and the phase lines are progress: they go to stderr, so
+# that any function's stdout can be captured as data.
 info()
 {
-	printf '[%s] %s\n' "$(elapsed)" "$*"
+	printf '[%s] %s\n' "$(elapsed)" "$*" >&2
 }
 
 warn()

@@ -21,8 +21,10 @@ else
 	readonly CROSS_PACKAGES=(gcc-aarch64-linux-gnu libc6-dev-arm64-cross)
 	readonly FOREIGN_ARCH=arm64 FOREIGN_GUEST=arm64
 fi
-# What `make check` needs on top.
-readonly CHECK_PACKAGES=(python3-pytest shellcheck)
+# What the unit tests of `make check` need: pytest, shellcheck, and the
+# tools of the rig's functions they run (source.sh: rsync, git, patch; the
+# parsers' test driver: gcc).
+readonly CHECK_PACKAGES=(python3 python3-pytest shellcheck rsync git patch gcc make libc6-dev)
 
 # packages_missing PKG...: print the packages (pins kept) not installed.
 packages_missing()

@@ -119,7 +119,7 @@ guest_run()
 	QEMU_PID=$pid
 	while kill -0 "$pid" 2> /dev/null; do
 		sleep 1
-		{ n=$(progress_lines "$console" "$seen" "$arch" "$total" 3>&1 1>&4); } 4>&1
+		{ n=$(progress_lines "$console" "$seen" "$arch" "$total" 3>&1 1>&4); } 4>&2
 		seen=$((seen + n))
 		if [[ -z "$first" ]] && grep -qa '# rig: begin ' "$console"; then
 			first=$((SECONDS - t0))
@@ -139,7 +139,7 @@ guest_run()
 	done
 	wait "$pid" || rc=$?
 	QEMU_PID=''
-	{ n=$(progress_lines "$console" "$seen" "$arch" "$total" 3>&1 1>&4); } 4>&1
+	{ n=$(progress_lines "$console" "$seen" "$arch" "$total" 3>&1 1>&4); } 4>&2
 	if ((rc != 0)); then
 		warn "$arch: QEMU exited with status $rc; see $console"
 		return 1

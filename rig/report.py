@@ -85,9 +85,10 @@ def cmd_boot(args):
         }) + "\n")
     for rep in boot.reports:
         print("  %s%s" % (rep.summary(),
-                         "" if rep.test_num is None else " (during test %d)" % rep.test_num))
+                         "" if rep.test_num is None else " (during test %d)" % rep.test_num),
+              file=sys.stderr)
         for line in rep.excerpt[:12]:
-            print("  | " + line)
+            print("  | " + line, file=sys.stderr)
     return 0
 
 

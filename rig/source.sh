@@ -126,7 +126,7 @@ source_patched()
 
 	fp=$(source_fingerprint "$src")
 	if [[ "$(cat "$tree/.git/rig-source" 2>/dev/null)" != "$fp" ]]; then
-		info "  syncing $src into $tree" >&2
+		info "  syncing $src into $tree"
 		mkdir -p "$tree"
 		# Content comparison, not mtimes: a file that goes back to an
 		# older version must still look newer than its objects.
