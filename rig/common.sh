@@ -17,12 +17,15 @@ else
 	readonly C_RED='' C_YELLOW='' C_BOLD='' C_OFF=''
 fi
 
-RIG_START=${RIG_START:-$SECONDS}
+# The start of the run, shared with what it starts (make check's
+# run_tests.sh, rig/monitor.py), so that all their times count from it.
+RIG_T0=${RIG_T0:-$EPOCHSECONDS}
+export RIG_T0
 
-# elapsed: "mm:ss" since the runner started.
+# elapsed: "mm:ss" since the run started.
 elapsed()
 {
-	local s=$((SECONDS - RIG_START))
+	local s=$((EPOCHSECONDS - RIG_T0))
 
 	printf '%02d:%02d' $((s / 60)) $((s % 60))
 }

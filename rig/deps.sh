@@ -89,17 +89,18 @@ busybox_path()
 	if [[ ! -x "$dir/bin/busybox" ]]; then
 		if ! dpkg --print-foreign-architectures | grep -qx "$FOREIGN_ARCH"; then
 			info "adding $FOREIGN_ARCH as a dpkg foreign architecture (to fetch busybox-static:$FOREIGN_ARCH)"
-			as_root dpkg --add-architecture "$FOREIGN_ARCH" ||
+			as_root dpkg --add-architecture "$FOREIGN_ARCH" >&2 ||
 				die "$EXIT_RIG" "cannot add $FOREIGN_ARCH to dpkg"
 			as_root apt-get update -q > "$RIG_CACHE/apt.log" 2>&1 ||
 				die "$EXIT_RIG" "apt-get update failed; see $RIG_CACHE/apt.log"
 		fi
-		tmp=$(mktemp -d)
+		info "downloading busybox-static:$FOREIGN_ARCH into $dir"
+		tmp=$(mktemp -d) || die "$EXIT_RIG" "cannot create a temporary directory"
 		chmod 777 "$tmp"
 		(cd "$tmp" && apt-get download -q "busybox-static:$FOREIGN_ARCH" > "$RIG_CACHE/apt.log" 2>&1) ||
 			die "$EXIT_RIG" "cannot download busybox-static:$FOREIGN_ARCH; see $RIG_CACHE/apt.log"
 		mkdir -p "$dir"
-		dpkg-deb -x "$tmp"/busybox-static_*_"$FOREIGN_ARCH".deb "$dir" ||
+		dpkg-deb -x "$tmp"/busybox-static_*_"$FOREIGN_ARCH".deb "$dir" >&2 ||
 			die "$EXIT_RIG" "cannot unpack busybox-static:$FOREIGN_ARCH"
 		rm -rf "$tmp"
 	fi

@@ -183,4 +183,7 @@ main()
 	((FAILED == 0))
 }
 
-main "$@"
+# Sourced by the unit tests for its functions; run otherwise.
+if [[ "${BASH_SOURCE[0]}" == "$0" ]]; then
+	main "$@"
+fi

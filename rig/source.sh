@@ -7,7 +7,7 @@
 
 readonly DEBIAN_SRC_PKG=linux-source-6.12
 readonly DEBIAN_SRC_VERSION=6.12.117-1~deb12u1
-readonly DEBIAN_SRC_TARBALL=/usr/src/linux-source-6.12.tar.xz
+readonly DEBIAN_SRC_TARBALL=${RIG_DEBIAN_TARBALL:-/usr/src/linux-source-6.12.tar.xz}
 
 # series_files: the patches of patches/series, in order, one path a line.
 series_files()
@@ -59,6 +59,7 @@ source_debian()
 	[[ "$have" == "$DEBIAN_SRC_VERSION" && -f "$DEBIAN_SRC_TARBALL" ]] ||
 		die "$EXIT_RIG" "$DEBIAN_SRC_PKG=$DEBIAN_SRC_VERSION is not installed (have '${have:-none}'); run ./run_tests.sh --install-deps"
 	mkdir -p "$RIG_CACHE/src" || die "$EXIT_RIG" "cannot create $RIG_CACHE/src"
+	info "  extracting $DEBIAN_SRC_TARBALL into $dir"
 	tmp=$(mktemp -d "$RIG_CACHE/src/extract.XXXXXX")
 	tar -C "$tmp" -xf "$DEBIAN_SRC_TARBALL" ||
 		die "$EXIT_RIG" "cannot extract $DEBIAN_SRC_TARBALL"
