@@ -45,12 +45,35 @@ testlist_check()
 			if ($4 ~ /\|/) { print where "bad cmdline"; exit }
 			n = split($5, a, ",")
 			for (i = 1; i <= n; i++)
-				if (a[i] != "-" && a[i] != "kvm" && a[i] !~ /^(cpu|file|param):./) {
+				if (a[i] != "-" && a[i] !~ /^\??(kvm$|(cpu|file|param):.)/) {
 					print where "unknown need \"" a[i] "\""; exit
 				}
 			if ($6 == "") { print where "empty command"; exit }
 		}' "$file")
 	[[ -z "$err" ]] || die "$EXIT_USAGE" "$err"
+	[[ -n "$(testlist_entries "$file")" ]] ||
+		die "$EXIT_USAGE" "test list $file holds no test (only comments or blank lines)"
+}
+
+# testlist_check_globs FILE GLOBS ARCH...: every one of the comma-separated
+# GLOBS matches a test of FILE runnable on one of the ARCHes; a usage error
+# names the first one that does not, so that no glob is silently ignored.
+testlist_check_globs()
+{
+	local file=$1 globs=$2 glob
+	local -a pats
+
+	shift 2
+	[[ -n "$globs" && "$globs" != *, && "$globs" != ,* && "$globs" != *,,* ]] ||
+		die "$EXIT_USAGE" "--tests '$globs' has an empty glob"
+	IFS=, read -r -a pats <<< "$globs"
+	for glob in "${pats[@]}"; do
+		[[ -n "$(testlist_select "$file" "$glob" "$@")" ]] && continue
+		if [[ "$glob" == *[[:space:]]* ]]; then
+			die "$EXIT_USAGE" "--tests: '$glob' matches no test: names have no spaces (separate globs with a bare comma)"
+		fi
+		die "$EXIT_USAGE" "--tests: '$glob' matches no test for $* (--list shows them)"
+	done
 }
 
 # testlist_table FILE: the human-readable list (also used by --help).

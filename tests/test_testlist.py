@@ -18,7 +18,7 @@ LIST = HEADER + """\
 access_tracking_perf_test        | x86_64,arm64 | 600 | -                 | kvm,file:/sys/kernel/mm/page_idle/bitmap | access_tracking_perf_test -b 64M -v 1
 kvm_create_max_vcpus             | x86_64,arm64 | 300 | -                 | kvm                   | kvm_create_max_vcpus
   # an indented comment
-dirty_log_perf_test              | x86_64       | 600 | -                 | kvm,cpu:svm           | dirty_log_perf_test -b 32M -v 1 -i 2
+dirty_log_perf_test              | x86_64       | 600 | -                 | kvm,?cpu:svm          | dirty_log_perf_test -b 32M -v 1 -i 2
 dirty_log_perf_test_nvhe         | arm64        | 600 | kvm-arm.mode=nvhe | kvm                   | dirty_log_perf_test -b 32M -v 1 -i 2
 lru_gen_aging_test               | x86_64,arm64 | 120 | lru_gen.enabled=0 | kvm,param:kvm.tdp_mmu=Y | lru_gen_aging_test
 demand_paging_test               | arm64,x86_64 | 300 | -                 | -                     | demand_paging_test -b 32M -v 1
@@ -82,6 +82,8 @@ BAD_LINES = [
      'unknown need "kvmm"'),
     ("foo | x86_64 | 300 | - | kvm,cpu: | foo",
      'unknown need "cpu:"'),
+    ("foo | x86_64 | 300 | - | ?kvmx | foo",
+     'unknown need "?kvmx"'),
     ("foo | x86_64 | 300 | - | kvm | ",
      'empty command'),
     ("kvm_create_max_vcpus | arm64 | 300 | - | kvm | kvm_create_max_vcpus",
@@ -118,6 +120,42 @@ def test_check_of_an_unreadable_list(tmp_path):
     proc = rig_bash('testlist_check "$1"', str(tmp_path / "nope.list"))
     assert proc.returncode == 129
     assert "nope.list is not readable" in proc.stderr
+
+
+@pytest.mark.parametrize("text", ["", "# only a comment\n\n   # and another\n"])
+def test_check_rejects_a_list_without_tests(tmp_path, text):
+    """An empty or comment-only list would run nothing and pass: a usage
+    error that says so."""
+    path = tmp_path / "empty.list"
+    path.write_text(text)
+    proc = rig_bash('testlist_check "$1"', str(path))
+    assert proc.returncode == 129
+    assert "holds no test (only comments or blank lines)" in proc.stderr
+
+
+@pytest.mark.parametrize("globs, arches, message", [
+    ("kvm_create_max_vcpus,nope*", "x86_64 arm64",
+     "--tests: 'nope*' matches no test for x86_64 arm64"),
+    ("kvm_create_max_vcpus, demand_paging_test", "x86_64",
+     "--tests: ' demand_paging_test' matches no test: names have no spaces"),
+    ("dirty_log_perf_test_nvhe", "x86_64",
+     "--tests: 'dirty_log_perf_test_nvhe' matches no test for x86_64"),
+    ("kvm_create_max_vcpus,", "x86_64", "has an empty glob"),
+    ("a,,b", "x86_64", "has an empty glob"),
+    ("", "x86_64", "has an empty glob"),
+])
+def test_every_glob_must_match(tlist, globs, arches, message):
+    """A glob of --tests that matches nothing, alone or in a comma list, is
+    a usage error (129) naming it: never silently ignored."""
+    proc = rig_bash('g=$1; shift; testlist_check_globs "$TL" "$g" "$@"', globs, *arches.split(),
+                    env={"TL": tlist})
+    assert proc.returncode == 129
+    assert message in proc.stderr
+
+
+def test_globs_that_all_match_pass(tlist):
+    proc = rig_bash('testlist_check_globs "$1" "kvm_*,dirty_log_perf_test*" x86_64', tlist)
+    assert (proc.returncode, proc.stdout, proc.stderr) == (0, "", "")
 
 
 # --- entries, selection ----------------------------------------------------
@@ -192,7 +230,7 @@ def test_plan_of_one_boot(tlist):
         "access_tracking_perf_test|600|kvm,file:/sys/kernel/mm/page_idle/bitmap|"
         "access_tracking_perf_test -b 64M -v 1",
         "kvm_create_max_vcpus|300|kvm|kvm_create_max_vcpus",
-        "dirty_log_perf_test|600|kvm,cpu:svm|dirty_log_perf_test -b 32M -v 1 -i 2",
+        "dirty_log_perf_test|600|kvm,?cpu:svm|dirty_log_perf_test -b 32M -v 1 -i 2",
         "demand_paging_test|300|-|demand_paging_test -b 32M -v 1",
     ]
     assert arch_view(tlist, "testlist_plan", "arm64", "kvm-arm.mode=nvhe", "1", "") == [
