@@ -32,23 +32,42 @@ _END = re.compile(r"^# rig: end (?P<num>\d+) \S+ rc=(?P<rc>\S+) duration=(?P<dur
 _ENV = re.compile(r"^# env: (?P<key>[^=]+)=(?P<value>.*)$")
 
 # Start of a kernel report that must fail the run, and what it is called.
+# A report starts a kernel message line (the printk timestamp stripped),
+# possibly after the prefix of the subsystem that detected it; a test's own
+# output is indented, so a selftest that prints "BUG:" is not a report.
+_PREFIX = r"^(?:(?:watchdog|rcu|kmemleak|lockdep): )?"
 _REPORTS = [
     # First: "Kernel panic - not syncing: Oops: Fatal exception" is a panic.
-    (re.compile(r"Kernel panic - not syncing"), "panic"),
-    (re.compile(r"WARNING: .*(circular locking|lock state|suspicious RCU|"
-                r"held lock|recursive locking|possible .*lock)"), "lockdep"),
-    (re.compile(r"BUG: KASAN"), "KASAN"),
-    (re.compile(r"UBSAN: "), "UBSAN"),
-    (re.compile(r"WARNING: CPU: \d+ PID: \d+"), "WARNING"),
-    (re.compile(r"kernel BUG at "), "BUG"),
-    (re.compile(r"BUG: "), "BUG"),
-    (re.compile(r"Oops[:\s]|Internal error: "), "Oops"),
-    (re.compile(r"Unable to handle kernel "), "Oops"),
-    (re.compile(r"INFO: task .* blocked for more than"), "hung task"),
-    (re.compile(r"INFO: rcu_\w+ (self-)?detected stall"), "RCU stall"),
+    (re.compile(_PREFIX + r"Kernel panic - not syncing"), "panic"),
+    (re.compile(_PREFIX + r"WARNING: .*(circular locking|lock state|suspicious RCU|"
+                r"held lock|recursive locking|possible .*lock|unlock balance|"
+                r"lock held|[Nn]ested lock|irq lock inversion)"), "lockdep"),
+    (re.compile(_PREFIX + r"BUG: KASAN"), "KASAN"),
+    (re.compile(_PREFIX + r"BUG: soft lockup"), "soft lockup"),
+    (re.compile(_PREFIX + r"UBSAN: "), "UBSAN"),
+    (re.compile(_PREFIX + r"WARNING:"), "WARNING"),
+    (re.compile(_PREFIX + r"kernel BUG at "), "BUG"),
+    (re.compile(_PREFIX + r"BUG:"), "BUG"),
+    (re.compile(_PREFIX + r"(Oops[:\s]|Internal error: )"), "Oops"),
+    (re.compile(_PREFIX + r"Unable to handle kernel "), "Oops"),
+    (re.compile(_PREFIX + r"INFO: task .* blocked for more than"), "hung task"),
+    (re.compile(_PREFIX + r"INFO: rcu_\w+ (self-)?detected (expedited )?stalls?"), "RCU stall"),
+    (re.compile(_PREFIX + r"unreferenced object 0x[0-9a-f]+ \(size \d+\)"), "kmemleak"),
 ]
 _REPORT_END = re.compile(r"---\[ end (trace|Kernel panic)")
 REPORT_MAX_LINES = 60
+
+# What differs between repeats of one report: numbers (CPU, PID, addresses,
+# sizes, seconds) and the task's name after "Comm:".
+_VOLATILE = re.compile(r"0x[0-9a-fA-F]+|[0-9]+")
+
+
+def report_key(kind, first_line):
+    """The identity of a report: repeats of one report (the same WARN on
+    every notifier call) share it."""
+    line = re.sub(r"Comm: \S+", "Comm: *", first_line)
+    line = re.sub(r"task \S+ blocked", "task * blocked", line)
+    return kind, _VOLATILE.sub("#", line)
 
 
 @dataclass
@@ -57,9 +76,11 @@ class KernelReport:
     first_line: str
     excerpt: List[str]
     test_num: Optional[int]    # the test running when it was printed
+    count: int = 1             # how often it was printed (repeats folded)
 
     def summary(self):
-        return "kernel %s: %s" % (self.kind, self.first_line)
+        times = " (%d times)" % self.count if self.count > 1 else ""
+        return "kernel %s: %s%s" % (self.kind, self.first_line, times)
 
 
 @dataclass
@@ -89,6 +110,21 @@ class Boot:
 def strip_console(line):
     """A console line without its carriage return and printk timestamp."""
     return _TIMESTAMP.sub("", line.rstrip("\r\n").replace("\r", ""))
+
+
+# A kernel message that started in the middle of a line of the test's
+# output (the console interleaves them), at its printk timestamp.
+_EMBEDDED_TIMESTAMP = re.compile(r"(?<=\S)(?=\[\s*\d+\.\d{6}\] )")
+
+
+def console_lines(text):
+    """The stripped lines of a console log, a kernel message that began in
+    the middle of another line split onto a line of its own."""
+    lines = []
+    for raw in text.splitlines():
+        for part in _EMBEDDED_TIMESTAMP.split(raw.replace("\r", "")):
+            lines.append(strip_console(part))
+    return lines
 
 
 def parse_directive(ok, directive):
@@ -144,7 +180,10 @@ def scan_reports(lines):
     """Find kernel reports in console LINES (already stripped), each with
     the test number it occurred in (from the rig's begin/end markers)."""
     reports = []
+    seen = {}       # (test, report_key) -> the first such report
     current = None
+    collecting = False
+    skipped = 0
     cur_test = None
     for line in lines:
         m = _BEGIN.match(line)
@@ -153,14 +192,40 @@ def scan_reports(lines):
             # marker (lockdep, KASAN) must not swallow the next test's.
             cur_test = int(m.group("num")) if m else None
             current = None
+        kind = find_report(line)
+        if current is not None and not collecting:
+            # Skipping the body of a repeat, up to its end marker or as many
+            # lines as an excerpt; any other report starts here.
+            skipped += 1
+            if _REPORT_END.search(line) or skipped >= REPORT_MAX_LINES:
+                current = None
+                continue
+            if not kind or report_key(kind, line.strip()) == report_key(current.kind, current.first_line):
+                continue
+            current = None
         if current is not None:
+            if kind and report_key(kind, line.strip()) == report_key(current.kind, current.first_line):
+                # The same report again before this one ended (kmemleak
+                # lists its objects back to back): a repeat.
+                current.count += 1
+                collecting, skipped = False, 0
+                continue
             current.excerpt.append(line)
             if _REPORT_END.search(line) or len(current.excerpt) >= REPORT_MAX_LINES:
                 current = None
             continue
-        kind = find_report(line)
         if kind:
+            key = (cur_test, report_key(kind, line.strip()))
+            if key in seen:
+                # A repeat: counted, its excerpt skipped.
+                current = seen[key]
+                current.count += 1
+                collecting = False
+                skipped = 0
+                continue
             current = KernelReport(kind, line.strip(), [line], cur_test)
+            seen[key] = current
+            collecting = True
             reports.append(current)
     return reports
 
@@ -172,7 +237,7 @@ def parse_console(text, planned_names=None):
     of them without a result line is reported as CRASH (the guest died or
     was killed before reporting it).
     """
-    lines = [strip_console(l) for l in text.splitlines()]
+    lines = console_lines(text)
     boot = Boot()
     by_num = {}
     cur = None      # [num, name, log lines]

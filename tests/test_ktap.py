@@ -6,12 +6,13 @@ The fixtures in tests/data/ are QEMU serial consoles in the format
 rig/guest-init.sh prints: CRLF line endings, printk timestamps on kernel
 lines, test output indented by four spaces."""
 
+import os
 import re
 
 import pytest
 
 import ktap
-from conftest import console
+from conftest import DATA, console
 
 CLEAN_NAMES = ["access_tracking_perf_test", "kvm_create_max_vcpus",
                "memslot_modification_stress_test", "dirty_log_perf_test",
@@ -353,6 +354,12 @@ def test_report_does_not_replace_an_existing_failure_reason():
     ("INFO: task memslot_modific:117 blocked for more than 120 seconds.", "hung task"),
     ("rcu: INFO: rcu_preempt self-detected stall on CPU", "RCU stall"),
     ("rcu: INFO: rcu_sched detected stalls on CPUs/tasks:", "RCU stall"),
+    ("rcu: INFO: rcu_preempt detected expedited stalls on CPUs/tasks: { 1-... }", "RCU stall"),
+    ("watchdog: BUG: soft lockup - CPU#1 stuck for 22s! [young_bitmap_te:131]", "soft lockup"),
+    ("WARNING: bad unlock balance detected!", "lockdep"),
+    ("WARNING: at mm/vmscan.c:3411 lru_gen_look_around+0x2a4/0x3c0()", "WARNING"),
+    ("BUG: workqueue lockup - pool cpus=1 node=0 flags=0x0 nice=0 stuck for 31s!", "BUG"),
+    ("unreferenced object 0xffff888004b1e400 (size 512):", "kmemleak"),
 ])
 def test_report_kinds(line, kind):
     """Each kind of kernel report is recognised by its first line and
@@ -371,6 +378,8 @@ def test_report_kinds(line, kind):
     "Lock dependency validator: Copyright (c) 2006 Red Hat, Inc., Ingo Molnar",
     "reboot: Restarting system",
     "    ok 1 idle_page_tracking",
+    "    # BUG: expected 3 young pages, got 2",
+    "kmemleak: Kernel memory leak detector initialized (mem pool available: 15892)",
 ])
 def test_benign_lines_are_not_reports(line):
     """Ordinary boot messages that merely contain "WARNING" or "bug" are
@@ -449,3 +458,96 @@ def test_exit_status(statuses_, boot_errors, expected):
     no report outside tests; 1 on any fail/timeout/crash or boot-level
     report."""
     assert ktap.exit_status(statuses_, boot_errors) == expected
+
+
+# --- the report rules, on recorded and synthetic excerpts -------------------
+
+def _one_test_console(excerpt, status_line="ok 1 alpha"):
+    """A boot whose test 1 (which exits 0) prints EXCERPT, then test 2."""
+    return "\n".join([
+        "[    1.000000] Linux version 6.12.117",
+        "# rig: guest up after 1.00s", "KTAP version 1", "1..2",
+        "# rig: begin 1 alpha", "    # alpha"] + excerpt.splitlines() + [
+        "# rig: end 1 alpha rc=0 duration=1.00", status_line,
+        "# rig: begin 2 beta", "# rig: end 2 beta rc=0 duration=1.00", "ok 2 beta",
+        "# rig: done"]) + "\n"
+
+
+def _excerpt(name):
+    with open(os.path.join(DATA, "reports", name), encoding="utf-8") as f:
+        return f.read()
+
+
+@pytest.mark.parametrize("name, kind, first, count", [
+    ("kmemleak.txt", "kmemleak", "unreferenced object 0xffff888004b1e400 (size 512):", 2),
+    ("bad_unlock.txt", "lockdep", "WARNING: bad unlock balance detected!", 1),
+    ("rcu_expedited_stall.txt", "RCU stall",
+     "rcu: INFO: rcu_preempt detected expedited stalls on CPUs/tasks: { 1-... } "
+     "21004 jiffies s: 389 root: 0x2/.", 1),
+    ("soft_lockup.txt", "soft lockup",
+     "watchdog: BUG: soft lockup - CPU#1 stuck for 22s! [young_bitmap_te:131]", 1),
+    ("warning_plain.txt", "WARNING",
+     "WARNING: mm/vmscan.c:3411 at lru_gen_look_around+0x2a4/0x3c0, CPU#0: lru_gen_aging_t/140", 1),
+    ("bug_plain.txt", "BUG",
+     "BUG: workqueue lockup - pool cpus=1 node=0 flags=0x0 nice=0 stuck for 31s!", 1),
+    ("hung_task.txt", "hung task",
+     "INFO: task young_bitmap_te:131 blocked for more than 122 seconds.", 1),
+])
+def test_each_kind_of_report_fails_the_test_it_occurs_in(name, kind, first, count):
+    """Any line starting WARNING: or BUG: (after the printk timestamp and a
+    detector's prefix), kmemleak's unreferenced objects, lockdep's bad
+    unlock balance, expedited RCU stalls, soft lockups and hung tasks: the
+    test that exited 0 while the kernel printed one fails, with the report
+    as its reason; the next test is unaffected; the run exits 1."""
+    boot = ktap.parse_console(_one_test_console(_excerpt(name)), ["alpha", "beta"])
+    alpha, beta = boot.tests
+    assert [(r.kind, r.first_line, r.count) for r in alpha.reports][:1] == [(kind, first, count)]
+    assert alpha.status == "fail"
+    assert alpha.reason.startswith("kernel %s: %s" % (kind, first))
+    assert (beta.status, beta.reports) == ("pass", [])
+    assert ktap.exit_status([t.status for t in boot.tests]) == 1
+
+
+def test_kmemleak_after_the_last_test_fails_the_boot():
+    """kmemleak's scan at the end of the boot (guest-init's kmemleak_report)
+    prints its objects outside any test: a boot-level report."""
+    text = _one_test_console("").replace("# rig: done", _excerpt("kmemleak.txt") + "# rig: done")
+    boot = ktap.parse_console(text, ["alpha", "beta"])
+    assert [t.status for t in boot.tests] == ["pass", "pass"]
+    assert [(r.kind, r.test_num, r.count) for r in boot.reports] == [("kmemleak", None, 2)]
+
+
+def test_a_selftests_own_bug_line_is_not_a_kernel_report():
+    """A test's output is indented: a selftest printing "BUG:" or
+    "WARNING:" itself does not fail as a kernel report would."""
+    boot = ktap.parse_console(_one_test_console(
+        "    # BUG: expected 3 young pages, got 2\n    WARNING: bitmap mismatch"), ["alpha", "beta"])
+    assert boot.reports == []
+    assert [t.status for t in boot.tests] == ["pass", "pass"]
+
+
+def test_a_report_starting_mid_line_is_found():
+    """The console interleaves a kernel message into a line of the test's
+    output; the message starts at its printk timestamp."""
+    boot = ktap.parse_console(_one_test_console(
+        "    # touching 512 pag[   33.120001] WARNING: CPU: 0 PID: 9 at mm/rmap.c:1 f+0x1/0x2\n"
+        "[   33.120300] ---[ end trace 0000000000000000 ]---"), ["alpha", "beta"])
+    assert [(r.kind, r.test_num) for r in boot.reports] == [("WARNING", 1)]
+
+
+def test_a_repeated_report_is_kept_once_with_its_count():
+    """The same WARN on every notifier call, 500 times with different CPUs,
+    PIDs and addresses: one report with count 500 and one excerpt; a
+    different report after the flood is still found."""
+    flood = "\n".join(
+        "[   12.%06d] WARNING: CPU: %d PID: %d at mm/mmu_notifier.c:401 "
+        "__mmu_notifier_clear_young+0x%x/0x90\n[   12.%06d] Call Trace:\n"
+        "[   12.%06d] ---[ end trace 0000000000000000 ]---" % (i, i % 2, 100 + i, 16 + i % 3, i, i)
+        for i in range(500))
+    boot = ktap.parse_console(_one_test_console(
+        flood + "\n[   13.000000] BUG: sleeping function called from invalid context at mm/x.c:1"),
+        ["alpha", "beta"])
+    assert [(r.kind, r.count, len(r.excerpt)) for r in boot.reports] == \
+        [("WARNING", 500, 3), ("BUG", 1, 1)]
+    assert boot.reports[0].summary().endswith("(500 times)")
+    assert boot.tests[0].reason == boot.reports[0].summary()
