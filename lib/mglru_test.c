@@ -6,6 +6,7 @@
 #include <unistd.h>
 
 #include "test_util.h"
+#include "kernel_expect.h"
 #include "lru_gen.h"
 #include "memcg.h"
 #include "mglru_test.h"
@@ -49,17 +50,20 @@ unsigned int mglru_test_setup(size_t swap_pages)
 	unsigned int caps;
 	const char *why;
 
-	__TEST_REQUIRE(lru_gen_available(), "no multi-gen LRU (%s), CONFIG_LRU_GEN?",
-		       LRU_GEN_ENABLED_PATH);
-	__TEST_REQUIRE(!access(LRU_GEN_DEBUGFS_PATH, W_OK), "no %s (debugfs)", LRU_GEN_DEBUGFS_PATH);
-	__TEST_REQUIRE(memcg_available(), "no cgroup v2 memory controller at %s", MEMCG_ROOT);
-	__TEST_REQUIRE(!access("/proc/self/pagemap", R_OK), "no /proc/self/pagemap");
+	TEST_REQUIRE_FEATURE(KERNEL_EXPECT_LRU_GEN, lru_gen_available(),
+			     "no multi-gen LRU (%s), CONFIG_LRU_GEN?", LRU_GEN_ENABLED_PATH);
+	TEST_REQUIRE_FEATURE(KERNEL_EXPECT_LRU_GEN, !access(LRU_GEN_DEBUGFS_PATH, W_OK),
+			     "no %s (debugfs)", LRU_GEN_DEBUGFS_PATH);
+	TEST_REQUIRE_FEATURE(KERNEL_EXPECT_MEMCG, memcg_available(),
+			     "no cgroup v2 memory controller at %s", MEMCG_ROOT);
+	TEST_REQUIRE_FEATURE(KERNEL_EXPECT_PAGEMAP, !access("/proc/self/pagemap", R_OK),
+			     "no /proc/self/pagemap");
 	__TEST_REQUIRE(getpagesize() == 4096, "4 KiB pages only");
 
 	caps = lru_gen_set_caps(lru_gen_get_caps() | LRU_GEN_CAP_CORE);
 	mglru_cap_sticks = lru_gen_cap_sticks(LRU_GEN_CAP_SECONDARY_MMU_WALK);
 	why = __zram_swap_add(swap_pages * getpagesize());
-	__TEST_REQUIRE(!why, "%s", why);
+	TEST_REQUIRE_FEATURE(KERNEL_EXPECT_ZRAM_SWAP, !why, "%s", why);
 	return caps;
 }
 

@@ -39,10 +39,10 @@
  * walk_again_<pattern>, evict_again_<pattern>: the pass that found the
  * touched pages young must also have cleared their accessed state, in the
  * secondary MMU too; with 0x0008 that is one bitmap call per batch,
- * trimmed to the pages found young (SPEC 8.1).  So with the guest idle, one
- * more walk must find none of them young (the youngest generation gains at
- * most the slack), and once aged down again, one more eviction pass must
- * take every test page.
+ * trimmed to the pages found young (DESIGN.md, defect D1).  So with the
+ * guest idle, one more walk must find none of them young (the youngest
+ * generation gains at most the slack), and once aged down again, one more
+ * eviction pass must take every test page.
  *
  * With 0x0008 off the kernel must behave as 6.12: VMs are still walked and
  * their accesses still found, page by page (the *_0x0008_off cases; they
@@ -67,6 +67,7 @@
 #include "access_pattern.h"
 #include "lru_gen.h"
 #include "memcg.h"
+#include "kernel_expect.h"
 #include "mglru_test.h"
 #include "page_idle.h"
 #include "touch_vm.h"
@@ -226,7 +227,7 @@ static bool run_walk(struct touch_vm *t, const unsigned long *touched)
  * generation gains at most the slack.  With 0x0008 that clear is one bitmap
  * call per batch, trimmed to the pages found young, whose bits count from
  * the trimmed end; a bitmap not shifted with it ages the wrong pages and
- * leaves these young (SPEC 8.1).
+ * leaves these young (DESIGN.md, defect D1).
  */
 static bool run_walk_again(void)
 {
@@ -291,9 +292,9 @@ static bool run_evict(struct touch_vm *t, const unsigned long *touched)
  * After run_evict(): the eviction that found the touched pages young must
  * also have cleared their accessed state, the page it checked through the
  * rmap with a per-page call and its young neighbours with lru_gen_look_around()'s
- * batch, which with 0x0008 is one bitmap call trimmed to them (SPEC 8.1).
- * So with the guest idle, once the pages are aged down again, one eviction
- * pass must take every test page.
+ * batch, which with 0x0008 is one bitmap call trimmed to them (DESIGN.md,
+ * defect D1).  So with the guest idle, once the pages are aged down again,
+ * one eviction pass must take every test page.
  */
 static bool run_evict_again(struct touch_vm *t)
 {
@@ -385,8 +386,10 @@ int main(int argc, char *argv[])
 
 			access_pattern_fill(touched, nr_pages, patterns[i], seed);
 			if (!cap_set) {
-				ksft_test_result_skip("walk_%s_%s: %s\n", pname, cap_name, MGLRU_NO_CAP);
-				ksft_test_result_skip("walk_again_%s_%s: %s\n", pname, cap_name, MGLRU_NO_CAP);
+				ksft_test_result_missing(KERNEL_EXPECT_SECONDARY_WALK, MGLRU_NO_CAP,
+							 "walk_%s_%s", pname, cap_name);
+				ksft_test_result_missing(KERNEL_EXPECT_SECONDARY_WALK, MGLRU_NO_CAP,
+							 "walk_again_%s_%s", pname, cap_name);
 			} else if (!(caps & LRU_GEN_CAP_MM_WALK)) {
 				ksft_test_result_skip("walk_%s_%s: %s (lru_gen/enabled 0x%04x); see evict_*\n",
 						      pname, cap_name, MGLRU_NO_WALK, caps);
@@ -399,8 +402,10 @@ int main(int argc, char *argv[])
 			}
 
 			if (!cap_set) {
-				ksft_test_result_skip("evict_%s_%s: %s\n", pname, cap_name, MGLRU_NO_CAP);
-				ksft_test_result_skip("evict_again_%s_%s: %s\n", pname, cap_name, MGLRU_NO_CAP);
+				ksft_test_result_missing(KERNEL_EXPECT_SECONDARY_WALK, MGLRU_NO_CAP,
+							 "evict_%s_%s", pname, cap_name);
+				ksft_test_result_missing(KERNEL_EXPECT_SECONDARY_WALK, MGLRU_NO_CAP,
+							 "evict_again_%s_%s", pname, cap_name);
 			} else {
 				ksft_test_result(run_evict(t, touched), "evict_%s_%s\n", pname, cap_name);
 				ksft_test_result(run_evict_again(t), "evict_again_%s_%s\n",

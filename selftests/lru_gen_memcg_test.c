@@ -51,6 +51,7 @@
 #include "access_pattern.h"
 #include "lru_gen.h"
 #include "memcg.h"
+#include "kernel_expect.h"
 #include "mglru_test.h"
 #include "page_idle.h"
 #include "touch_vm.h"
@@ -241,8 +242,10 @@ int main(int argc, char *argv[])
 		const char *cap_name = mglru_cap_name(on);
 
 		if (!mglru_set_secondary_walk(caps, on)) {
-			ksft_test_result_skip("walk_keeps_other_memcg_young_%s: %s\n", cap_name, MGLRU_NO_CAP);
-			ksft_test_result_skip("evict_keeps_other_memcg_young_%s: %s\n", cap_name, MGLRU_NO_CAP);
+			ksft_test_result_missing(KERNEL_EXPECT_SECONDARY_WALK, MGLRU_NO_CAP,
+						 "walk_keeps_other_memcg_young_%s", cap_name);
+			ksft_test_result_missing(KERNEL_EXPECT_SECONDARY_WALK, MGLRU_NO_CAP,
+						 "evict_keeps_other_memcg_young_%s", cap_name);
 			continue;
 		}
 		if (!(caps & LRU_GEN_CAP_MM_WALK))

@@ -23,10 +23,10 @@
  *
  * reclaim_takes_cooled_hot_set: then the guest stops touching.  What the
  * rounds found young they also cleared, with 0x0008 the neighbours through
- * one bitmap call trimmed to the young ones (SPEC 8.1), sparse here.  Once
- * what the last round left young is cleared and the pages are aged down,
- * one eviction pass must take every test page, hot or cold: a page left
- * young in the secondary MMU would be kept for good.
+ * one bitmap call trimmed to the young ones (DESIGN.md, defect D1), sparse
+ * here.  Once what the last round left young is cleared and the pages are
+ * aged down, one eviction pass must take every test page, hot or cold: a
+ * page left young in the secondary MMU would be kept for good.
  *
  * Why the bound on cold pages: memory.reclaim is best effort (-EAGAIN when it
  * reclaims less than asked), and the multi-gen LRU may keep cold pages it
@@ -49,6 +49,7 @@
 #include "access_pattern.h"
 #include "lru_gen.h"
 #include "memcg.h"
+#include "kernel_expect.h"
 #include "mglru_test.h"
 #include "page_idle.h"
 #include "touch_vm.h"
@@ -180,12 +181,12 @@ static bool run_reclaim(struct touch_vm *t, const unsigned long *hot)
  * reclaim rounds found the hot pages young and cleared their accessed state:
  * the page reclaim checked through the rmap with a per-page call, its young
  * neighbours with lru_gen_look_around()'s batch, which with 0x0008 is one
- * bitmap call trimmed to them, its bits following the trimmed end (SPEC
- * 8.1), and sparse here, hot and cold pages interleaving.  A page left young
- * would be kept for good.  So once what the last round left young is
- * cleared (the aging walk where there is one, an eviction pass otherwise:
- * every page it finds young it keeps and clears) and the pages are aged
- * down, one eviction pass must take every test page.
+ * bitmap call trimmed to them, its bits following the trimmed end
+ * (DESIGN.md, defect D1), and sparse here, hot and cold pages interleaving.
+ * A page left young would be kept for good.  So once what the last round
+ * left young is cleared (the aging walk where there is one, an eviction
+ * pass otherwise: every page it finds young it keeps and clears) and the
+ * pages are aged down, one eviction pass must take every test page.
  */
 static bool run_cooled(struct touch_vm *t, const unsigned long *hot)
 {
@@ -245,8 +246,10 @@ int main(int argc, char *argv[])
 		const char *cap_name = mglru_cap_name(on);
 
 		if (!mglru_set_secondary_walk(caps, on)) {
-			ksft_test_result_skip("reclaim_keeps_hot_set_%s: %s\n", cap_name, MGLRU_NO_CAP);
-			ksft_test_result_skip("reclaim_takes_cooled_hot_set_%s: %s\n", cap_name, MGLRU_NO_CAP);
+			ksft_test_result_missing(KERNEL_EXPECT_SECONDARY_WALK, MGLRU_NO_CAP,
+						 "reclaim_keeps_hot_set_%s", cap_name);
+			ksft_test_result_missing(KERNEL_EXPECT_SECONDARY_WALK, MGLRU_NO_CAP,
+						 "reclaim_takes_cooled_hot_set_%s", cap_name);
 			continue;
 		}
 		ksft_test_result(run_reclaim(t, hot), "reclaim_keeps_hot_set_%s\n", cap_name);

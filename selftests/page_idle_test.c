@@ -35,7 +35,9 @@
 #include "kvm_util.h"
 #include "test_util.h"
 #include "access_pattern.h"
+#include "kernel_expect.h"
 #include "lru_gen.h"
+#include "mglru_test.h"
 #include "page_idle.h"
 #include "touch_vm.h"
 
@@ -65,11 +67,16 @@ static uint64_t *pfns;
 /* Most mismatching pages to print per case. */
 #define MAX_REPORTED	8
 
-/* Set up @mode; NULL, or why it cannot be done here (a skip). */
-static const char *set_mglru_mode(enum mglru_mode mode, unsigned int caps)
+/*
+ * Set up @mode; NULL, or why it cannot be done here (a skip), with the
+ * kernel feature that is missing in @feature.
+ */
+static const char *set_mglru_mode(enum mglru_mode mode, unsigned int caps,
+				  const char **feature)
 {
 	unsigned int want;
 
+	*feature = KERNEL_EXPECT_LRU_GEN;
 	if (!lru_gen_available())
 		return mode == MGLRU_OFF ? NULL : "no multi-gen LRU (CONFIG_LRU_GEN)";
 
@@ -81,8 +88,9 @@ static const char *set_mglru_mode(enum mglru_mode mode, unsigned int caps)
 		want = (caps | LRU_GEN_CAP_CORE) & ~LRU_GEN_CAP_SECONDARY_MMU_WALK;
 		break;
 	default:
+		*feature = KERNEL_EXPECT_SECONDARY_WALK;
 		if (!lru_gen_cap_sticks(LRU_GEN_CAP_SECONDARY_MMU_WALK))
-			return "capability 0x0008 of lru_gen/enabled does not stick: kernel without the series";
+			return MGLRU_NO_CAP;
 		want = caps | LRU_GEN_CAP_CORE | LRU_GEN_CAP_SECONDARY_MMU_WALK;
 		break;
 	}
@@ -175,8 +183,9 @@ int main(int argc, char *argv[])
 	}
 	TEST_ASSERT(nr_pages <= TOUCH_VM_MAX_PAGES, "At most %d pages", TOUCH_VM_MAX_PAGES);
 
-	__TEST_REQUIRE(page_idle_available(),
-		       "no idle page tracking (%s), CONFIG_IDLE_PAGE_TRACKING?", PAGE_IDLE_BITMAP_PATH);
+	TEST_REQUIRE_FEATURE(KERNEL_EXPECT_PAGE_IDLE, page_idle_available(),
+			     "no idle page tracking (%s), CONFIG_IDLE_PAGE_TRACKING?",
+			     PAGE_IDLE_BITMAP_PATH);
 	__TEST_REQUIRE(getpagesize() == 4096, "4 KiB pages only");
 	if (lru_gen_available())
 		caps = lru_gen_get_caps();
@@ -196,13 +205,15 @@ int main(int argc, char *argv[])
 		pfns[page] = page_idle_hva_to_pfn(touch_vm_hva(t, page));
 
 	for (mode = 0; mode < NR_MGLRU_MODES; mode++) {
-		const char *why = set_mglru_mode(mode, caps);
+		const char *feature;
+		const char *why = set_mglru_mode(mode, caps, &feature);
 
 		for (pattern = 0; pattern < NR_ACCESS_PATTERNS; pattern++) {
 			const char *name = access_pattern_name(pattern);
 
 			if (why) {
-				ksft_test_result_skip("%s_%s: %s\n", mglru_mode_names[mode], name, why);
+				ksft_test_result_missing(feature, why, "%s_%s",
+							 mglru_mode_names[mode], name);
 				continue;
 			}
 			ksft_test_result(!run_pattern(t, pattern), "%s_%s\n",

@@ -56,6 +56,7 @@
 #include "test_util.h"
 #include "ucall_common.h"
 #include "access_pattern.h"
+#include "kernel_expect.h"
 
 #if __has_include(<linux/test_mmu_notifier_young.h>)
 #include <linux/test_mmu_notifier_young.h>
@@ -112,6 +113,17 @@ static const char * const backing_names[NR_BACKINGS] = {
 	[BACKING_THP]		= "thp",
 	[BACKING_HUGETLB]	= "hugetlb",
 	[BACKING_DIRTY_LOG]	= "dirty_log",
+};
+
+/*
+ * The kernel feature each backing needs: on a kernel built with it, a
+ * backing that cannot be set up fails its cases instead of skipping them.
+ */
+static const char * const backing_features[NR_BACKINGS] = {
+	[BACKING_ANON]		= KERNEL_EXPECT_KVM,
+	[BACKING_THP]		= KERNEL_EXPECT_THP,
+	[BACKING_HUGETLB]	= KERNEL_EXPECT_HUGETLB,
+	[BACKING_DIRTY_LOG]	= KERNEL_EXPECT_THP,
 };
 
 /* The VM under test and what the test knows about its memory. */
@@ -946,7 +958,7 @@ static void run_backing(enum backing backing)
 		snprintf(name, sizeof(name), "%s_%s", backing_names[backing],
 			 vm_case_name(c, buf, sizeof(buf)));
 		if (!t) {
-			ksft_test_result_skip("%s: %s\n", name, why);
+			ksft_test_result_missing(backing_features[backing], why, "%s", name);
 			continue;
 		}
 		case_failed = false;
@@ -966,7 +978,7 @@ static void run_backing(enum backing backing)
 	if (t)
 		test_vm_destroy(t);
 	else if (backing == BACKING_ANON)
-		ksft_test_result_skip("concurrency: %s\n", why);
+		ksft_test_result_missing(backing_features[backing], why, "concurrency");
 }
 
 static bool detect_fast_path(void)
@@ -1028,8 +1040,9 @@ int main(int argc, char *argv[])
 
 	__TEST_REQUIRE(getpagesize() == TEST_PAGE_SIZE, "4 KiB base pages");
 	tmny_fd = open(TMNY_DEVICE_PATH, O_RDWR);
-	__TEST_REQUIRE(tmny_fd >= 0, "cannot open %s (%s): kernel without CONFIG_TEST_MMU_NOTIFIER_YOUNG?",
-		       TMNY_DEVICE_PATH, strerror(errno));
+	TEST_REQUIRE_FEATURE(KERNEL_EXPECT_TEST_DRIVER, tmny_fd >= 0,
+			     "cannot open %s (%s): kernel without CONFIG_TEST_MMU_NOTIFIER_YOUNG?",
+			     TMNY_DEVICE_PATH, strerror(errno));
 
 	fast_path = detect_fast_path();
 	huge_mappings = detect_huge_mappings();
@@ -1057,8 +1070,8 @@ int main(int argc, char *argv[])
 
 int main(void)
 {
-	ksft_print_header();
-	ksft_exit_skip("built without <linux/test_mmu_notifier_young.h>: the kernel has no MMU notifier test driver\n");
+	TEST_REQUIRE_FEATURE(KERNEL_EXPECT_TEST_DRIVER, false,
+			     "built without <linux/test_mmu_notifier_young.h>: the kernel has no MMU notifier test driver");
 }
 
 #endif /* HAVE_TMNY_UAPI */
