@@ -22,7 +22,11 @@ readonly REPO_DIR
 readonly RIG_CACHE="${RIG_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/kvm-age-rig}"
 readonly TEST_LIST="${RIG_TEST_LIST:-$REPO_DIR/tests.list}"
 readonly ALL_ARCHES=(x86_64 arm64)
-readonly BASE_APPEND="panic=-1 loglevel=7 transparent_hugepage=madvise"
+# The guest reboots (QEMU exits) on a panic, and panics on a soft lockup, a
+# hung task or a flood of warnings, so that a hung or flooding kernel ends
+# its boot with a report instead of waiting for the host's watchdog.
+readonly BASE_APPEND="panic=-1 loglevel=7 transparent_hugepage=madvise softlockup_panic=1 \
+hung_task_panic=1 sysctl.kernel.warn_limit=100"
 
 # shellcheck source=rig/common.sh
 source "$REPO_DIR/rig/common.sh"
@@ -58,6 +62,7 @@ OPT_CONFIGS=()
 # Run state.
 KERNEL_TREE=''
 QEMU_PID=''
+MONITOR_PID=''
 RUN_DIR=''
 BUILD_NOTE=''
 
@@ -179,6 +184,8 @@ parse_options()
 	if ((OPT_SHELL)) && [[ "$OPT_ARCH" == all ]]; then
 		usage_error "--shell needs --arch x86_64 or --arch arm64"
 	fi
+	[[ "$BOOT_MARGIN" =~ ^[1-9][0-9]*$ ]] ||
+		usage_error "RIG_BOOT_MARGIN must be a positive number of seconds, not '$BOOT_MARGIN'"
 	return 0
 }
 
@@ -194,6 +201,9 @@ selected_arches()
 # shellcheck disable=SC2317 # called by the EXIT trap
 cleanup()
 {
+	if [[ -n "$MONITOR_PID" ]]; then
+		kill "$MONITOR_PID" 2> /dev/null	# it stops QEMU
+	fi
 	if [[ -n "$QEMU_PID" ]]; then
 		kill "$QEMU_PID" 2> /dev/null
 		sleep 1
@@ -317,33 +327,35 @@ build_arch()
 # selected tests and run them.
 run_arch()
 {
-	local arch=$1 dir kernel cmdline plan console boot=0 total limit rc
-	local -a cmdlines progs watchdog
+	local arch=$1 dir kernel cmdline plan console status expect busybox boot=0 total rc
+	local -a cmdlines progs
 
 	dir=$(build_dir "$arch")
 	kernel="$dir/kernel/$(kernel_image_path "$arch")"
+	busybox=$(busybox_path "$arch") || exit
+	expect="$RUN_DIR/$arch.expect"
+	kernel_features "$dir/kernel" "$KERNEL_TREE" > "$expect"
+	info "$arch: the kernel has: $(cat "$expect")"
 	mapfile -t cmdlines < <(testlist_cmdlines "$arch")
 	for cmdline in "${cmdlines[@]}"; do
 		boot=$((boot + 1))
 		plan="$RUN_DIR/$arch.boot$boot.plan"
 		console="$RUN_DIR/$arch.boot$boot.console.log"
+		status="$RUN_DIR/$arch.boot$boot.status.json"
 		testlist_plan "$arch" "$cmdline" "$OPT_REPEAT" "$OPT_TIMEOUT" > "$plan"
 		total=$(grep -c . "$plan")
 		mapfile -t progs < <(cut -d'|' -f4 "$plan" | awk '{print $1}' | sort -u)
 		phase_begin "$arch: boot $boot, $total tests${cmdline:+, cmdline \"$cmdline\"}"
-		initramfs_build "$RUN_DIR/$arch.boot$boot.initrd.gz" "$(busybox_path "$arch")" \
-			"$plan" tests "$dir/selftests" "${progs[@]}"
-		limit=$(($(cut -d'|' -f2 "$plan" | paste -sd+ - | bc) + BOOT_MARGIN))
+		initramfs_build "$RUN_DIR/$arch.boot$boot.initrd.gz" "$busybox" \
+			"$plan" tests "$expect" "$dir/selftests" "${progs[@]}"
 		rc=0
 		guest_run "$arch" "$kernel" "$RUN_DIR/$arch.boot$boot.initrd.gz" \
-			"$BASE_APPEND${cmdline:+ $cmdline}" "$console" "$total" "$limit" || rc=$?
+			"$BASE_APPEND${cmdline:+ $cmdline}" "$console" "$plan" "$status" || rc=$?
 		((rc == 1)) && ! grep -q '# rig: guest up' "$console" &&
 			die "$EXIT_RIG" "$arch: QEMU failed to start; see $console"
-		watchdog=()
-		((rc == 2)) && watchdog=(--watchdog "$limit")
 		python3 "$REPO_DIR/rig/report.py" boot --outdir "$RUN_DIR" --arch "$arch" \
 			--boot "$boot" --console "$console" --plan "$plan" --cmdline "$cmdline" \
-			"${watchdog[@]}" ||
+			--status "$status" ||
 			die "$EXIT_RIG" "cannot parse $console"
 		phase_end
 	done
@@ -352,15 +364,17 @@ run_arch()
 # shell_arch ARCH: boot ARCH's kernel with an interactive shell.
 shell_arch()
 {
-	local arch=$1 dir plan
+	local arch=$1 dir plan busybox
 	local -a progs
 
 	dir=$(build_dir "$arch")
+	busybox=$(busybox_path "$arch") || exit
 	plan="$RUN_DIR/$arch.shell.plan"
 	testlist_plan "$arch" '*' 1 "$OPT_TIMEOUT" > "$plan"
+	kernel_features "$dir/kernel" "$KERNEL_TREE" > "$RUN_DIR/$arch.expect"
 	mapfile -t progs < <(cut -d'|' -f4 "$plan" | awk '{print $1}' | sort -u)
-	initramfs_build "$RUN_DIR/$arch.shell.initrd.gz" "$(busybox_path "$arch")" \
-		"$plan" shell "$dir/selftests" "${progs[@]}"
+	initramfs_build "$RUN_DIR/$arch.shell.initrd.gz" "$busybox" \
+		"$plan" shell "$RUN_DIR/$arch.expect" "$dir/selftests" "${progs[@]}"
 	guest_shell "$arch" "$dir/kernel/$(kernel_image_path "$arch")" \
 		"$RUN_DIR/$arch.shell.initrd.gz" "$BASE_APPEND"
 }
@@ -397,8 +411,8 @@ main()
 	parse_options "$@"
 	testlist_check "$TEST_LIST"
 	mapfile -t arches < <(selected_arches)
+	testlist_check_globs "$TEST_LIST" "$OPT_TESTS" "${arches[@]}"
 	TESTS_SELECTED=$(testlist_select "$TEST_LIST" "$OPT_TESTS" "${arches[@]}")
-	[[ -n "$TESTS_SELECTED" ]] || usage_error "--tests '$OPT_TESTS' matches no test for ${arches[*]}"
 	if ((OPT_LIST)); then
 		testlist_table <(printf '%s\n' "$TESTS_SELECTED")
 		exit 0
@@ -406,7 +420,7 @@ main()
 	mkdir -p "$RIG_CACHE" || die "$EXIT_RIG" "cannot create the cache $RIG_CACHE"
 	if ((OPT_INSTALL == 2)); then
 		deps_install "${RIG_PACKAGES[@]}" "${CROSS_PACKAGES[@]}"
-		busybox_path "$FOREIGN_GUEST" > /dev/null
+		busybox_path "$FOREIGN_GUEST" > /dev/null || exit
 		info "all dependencies are installed"
 		exit 0
 	fi

@@ -90,6 +90,41 @@ kernel_build()
 	echo "$inputs" > "$objdir/.rig-built"
 }
 
+# kernel_features OBJDIR TREE: the features of the kernel built in OBJDIR
+# from TREE that its selftests may take for granted, comma separated, as the
+# guest's KERNEL_EXPECT (see lib/kernel_expect.h): from its .config, and for
+# the series' lru_gen capability, from its source.
+kernel_features()
+{
+	local objdir=$1 tree=$2 cfg="$1/.config" feature options opt ok
+	local -a have=()
+
+	[[ -f "$cfg" ]] || die "$EXIT_RIG" "no $cfg to read the kernel's features from"
+	while read -r feature options; do
+		ok=1
+		for opt in ${options//,/ }; do
+			grep -qx "CONFIG_$opt=y" "$cfg" || ok=0
+		done
+		((ok)) && have+=("$feature")
+	done <<- EOF
+		kvm KVM
+		thp TRANSPARENT_HUGEPAGE
+		hugetlb HUGETLBFS
+		page_idle IDLE_PAGE_TRACKING
+		pagemap PROC_PAGE_MONITOR
+		lru_gen LRU_GEN,DEBUG_FS
+		memcg MEMCG
+		zram_swap ZRAM,SWAP
+		test_mmu_notifier_young TEST_MMU_NOTIFIER_YOUNG
+	EOF
+	if grep -qx 'CONFIG_LRU_GEN=y' "$cfg" &&
+		grep -qw LRU_GEN_SECONDARY_MMU_WALK "$tree/include/linux/mmzone.h"; then
+		have+=(lru_gen_secondary_mmu_walk)
+	fi
+	local IFS=,
+	echo "${have[*]}"
+}
+
 # selftests_build TREE OBJDIR OUTDIR ARCH PROG...: build the KVM selftests
 # PROGs statically against the headers of OBJDIR into OUTDIR.  The kernel
 # tree's tools/ is staged next to OUTDIR with our selftests/ and lib/

@@ -1,5 +1,5 @@
 # SPDX-License-Identifier: GPL-2.0
-# shellcheck shell=bash disable=SC2034 # BOOT_MARGIN and QEMU_PID are read by run_tests.sh
+# shellcheck shell=bash disable=SC2034 # QEMU_PID and MONITOR_PID are read by run_tests.sh
 #
 # The test guest: its initramfs (built without root through the kernel's
 # gen_init_cpio) and its QEMU invocation with a watchdog.  Sourced by
@@ -7,7 +7,9 @@
 
 readonly GUEST_MEM=2G
 readonly GUEST_SMP=2
-readonly BOOT_MARGIN=${RIG_BOOT_MARGIN:-180}	# seconds allowed on top of the tests' timeouts
+# Seconds the watchdog allows on top of a test's timeout, and for the guest
+# to come up, to go from one test to the next, and to power off.
+readonly BOOT_MARGIN=${RIG_BOOT_MARGIN:-120}
 
 # gen_init_cpio_path TREE: the kernel's initramfs generator, built once.
 gen_init_cpio_path()
@@ -22,15 +24,17 @@ gen_init_cpio_path()
 	echo "$bin"
 }
 
-# initramfs_build OUT BUSYBOX PLAN MODE BINDIR PROG...: write a gzipped
-# initramfs holding busybox, the guest init, the plan and the test PROGs.
+# initramfs_build OUT BUSYBOX PLAN MODE EXPECT BINDIR PROG...: write a
+# gzipped initramfs holding busybox, the guest init, the plan, the kernel's
+# features (EXPECT, from kernel_features) and the test PROGs.
 initramfs_build()
 {
-	local out=$1 busybox=$2 plan=$3 mode=$4 bindir=$5
+	local out=$1 busybox=$2 plan=$3 mode=$4 expect=$5 bindir=$6
 	local spec="${out%.gz}.spec" modefile="${out%.gz}.mode" gen applet prog d
 
-	shift 5
-	gen=$(gen_init_cpio_path "$KERNEL_TREE")
+	shift 6
+	[[ -x "$busybox" ]] || die "$EXIT_RIG" "no busybox for the guest at '$busybox'"
+	gen=$(gen_init_cpio_path "$KERNEL_TREE") || exit
 	echo "$mode" > "$modefile"
 	{
 		for d in /dev /proc /sys /tmp /bin /sbin /usr /usr/bin /usr/sbin /rig /rig/bin /root /mnt; do
@@ -48,6 +52,7 @@ initramfs_build()
 		echo "file /init $REPO_DIR/rig/guest-init.sh 0755 0 0"
 		echo "file /rig/plan $plan 0644 0 0"
 		echo "file /rig/mode $modefile 0644 0 0"
+		echo "file /rig/expect $expect 0644 0 0"
 		for prog in "$@"; do
 			echo "file /rig/bin/$prog $bindir/$prog 0755 0 0"
 		done
@@ -81,70 +86,32 @@ qemu_command()
 		-kernel "$kernel" -initrd "$initrd"
 }
 
-# progress_lines CONSOLE FROM ARCH TOTAL: print progress for console lines
-# FROM onwards; prints the number of lines consumed on fd 3.
-progress_lines()
-{
-	local console=$1 from=$2 arch=$3 total=$4
-
-	sed -n "${from},\$p" "$console" | tr -d '\r' | awk -v arch="$arch" -v total="$total" \
-		-v t0="$RIG_START" -v now="$SECONDS" '
-		{ sub(/^\[ *[0-9]+\.[0-9]+\] ?/, "") }
-		/^# rig: guest up/ { printf "[%s]   %s: %s\n", ts(), arch, substr($0, 8) }
-		/^# rig: begin / { printf "[%s]   %s [%d/%d] %s ...\n", ts(), arch, $4, total, $5 }
-		/^(not )?ok [0-9]+ / {
-			line = $0; sub(/^(not )?ok [0-9]+ /, "", line)
-			printf "[%s]   %s [%d/%d] %s\n", ts(), arch, ($1 == "ok" ? $2 : $3), total,
-				($1 == "ok" ? "ok    " : "FAILED") " " line
-		}
-		/^# rig: end / { }
-		function ts(  s) { s = now - t0; return sprintf("%02d:%02d", s / 60, s % 60) }
-		END { print NR > "/dev/fd/3" }'
-}
-
-# guest_run ARCH KERNEL INITRD APPEND CONSOLE TOTAL LIMIT: boot the guest,
-# print progress, kill it by PID after LIMIT seconds.  Returns 0 when QEMU
-# exited by itself, 2 when the watchdog killed it, 1 when QEMU failed.
+# guest_run ARCH KERNEL INITRD APPEND CONSOLE PLAN STATUS: boot the guest
+# under rig/monitor.py, which shows the progress, and kills QEMU when a test
+# overruns its timeout by BOOT_MARGIN seconds, or the guest is silent for
+# that long outside a test.  Returns 0 when QEMU exited by itself, 2 when
+# the watchdog killed it, 1 when QEMU failed; STATUS says what happened.
 guest_run()
 {
-	local arch=$1 kernel=$2 initrd=$3 append=$4 console=$5 total=$6 limit=$7
-	local pid t0=$SECONDS seen=1 n rc=0 first=''
+	local arch=$1 kernel=$2 initrd=$3 append=$4 console=$5 plan=$6 status=$7
+	local rc=0
 	local -a cmd
 
 	mapfile -t cmd < <(qemu_command "$arch" "$kernel" "$initrd" "$append")
 	printf '%q ' "${cmd[@]}" > "${console%.log}.cmd"
-	# 9>&-: the run lock of run_tests.sh stays with the runner.
-	"${cmd[@]}" < /dev/null > "$console" 2>&1 9>&- &
-	pid=$!
-	QEMU_PID=$pid
-	while kill -0 "$pid" 2> /dev/null; do
-		sleep 1
-		{ n=$(progress_lines "$console" "$seen" "$arch" "$total" 3>&1 1>&4); } 4>&2
-		seen=$((seen + n))
-		if [[ -z "$first" ]] && grep -qa '# rig: begin ' "$console"; then
-			first=$((SECONDS - t0))
-			info "  $arch: QEMU start to first test: ${first}s"
-			[[ -n "${PHASE_LOG:-}" ]] &&
-				printf '%s: boot to first test\t%d\t\n' "$arch" "$first" >> "$PHASE_LOG"
-		fi
-		if ((SECONDS - t0 > limit)); then
-			warn "$arch: guest still running after ${limit}s: watchdog kills QEMU (pid $pid)"
-			kill "$pid" 2> /dev/null
-			sleep 3
-			kill -9 "$pid" 2> /dev/null
-			wait "$pid" 2> /dev/null
-			QEMU_PID=''
-			return 2
-		fi
-	done
-	wait "$pid" || rc=$?
-	QEMU_PID=''
-	{ n=$(progress_lines "$console" "$seen" "$arch" "$total" 3>&1 1>&4); } 4>&2
-	if ((rc != 0)); then
-		warn "$arch: QEMU exited with status $rc; see $console"
-		return 1
-	fi
-	return 0
+	# In the background, so that a signal to the runner is handled at once
+	# (its EXIT trap stops the monitor, which stops QEMU).  9>&-: the run
+	# lock of run_tests.sh stays with the runner.
+	python3 "$REPO_DIR/rig/monitor.py" --arch "$arch" --console "$console" --plan "$plan" \
+		--margin "$BOOT_MARGIN" --status "$status" ${PHASE_LOG:+--phase-log "$PHASE_LOG"} \
+		-- "${cmd[@]}" < /dev/null 9>&- &
+	MONITOR_PID=$!
+	wait "$MONITOR_PID" || rc=$?
+	MONITOR_PID=''
+	case $rc in
+	0|1|2) return "$rc" ;;
+	*) die "$EXIT_RIG" "$arch: the guest monitor failed (status $rc)" ;;
+	esac
 }
 
 # guest_shell ARCH KERNEL INITRD APPEND: boot interactively on this terminal.

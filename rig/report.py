@@ -44,9 +44,31 @@ def write_test_log(outdir, arch, res, boot_id):
         for line in res.log:
             f.write((line[4:] if line.startswith("    ") else line) + "\n")
         for rep in res.reports:
-            f.write("\n=== kernel %s report ===\n" % rep.kind)
+            f.write("\n=== kernel %s report%s ===\n"
+                    % (rep.kind, " (printed %d times; the first shown)" % rep.count
+                       if rep.count > 1 else ""))
             f.write("\n".join(rep.excerpt) + "\n")
     return os.path.relpath(path, outdir)
+
+
+CONSOLE_TAIL_LINES = 40
+
+
+def apply_watchdog(boot, watchdog, lines):
+    """The host's watchdog killed a silent guest: the test it was in hung
+    (a timeout, with the end of the console in its log); or, outside any
+    test, the boot failed (a boot-level report)."""
+    tail = ["(last %d console lines)" % CONSOLE_TAIL_LINES] + lines[-CONSOLE_TAIL_LINES:]
+    hung = [res for res in boot.tests if res.num == watchdog.get("test_num")]
+    for res in hung:
+        res.status = ktap.TIMEOUT
+        res.reason = "TIMEOUT: %s; the watchdog killed the guest" % watchdog["reason"]
+        if res.reports:
+            res.reason += "; first kernel report: " + res.reports[0].summary()
+        res.log = res.log + ["", "=== watchdog: %s ===" % watchdog["reason"]] + tail
+    if not hung:
+        boot.reports.append(ktap.KernelReport(
+            "hang", "watchdog: %s" % watchdog["reason"], tail, None))
 
 
 def cmd_boot(args):
@@ -54,13 +76,13 @@ def cmd_boot(args):
         text = f.read()
     names = read_plan(args.plan)
     boot = ktap.parse_console(text, names)
-    if args.watchdog is not None:
-        # The host killed a hung guest: the test it was in timed out.
-        for res in boot.tests:
-            if res.status == ktap.CRASH and res.reason.startswith("no result"):
-                res.status = ktap.TIMEOUT
-                res.reason = ("TIMEOUT: the watchdog killed the guest after %ss"
-                              % args.watchdog)
+    status = {}
+    if args.status and os.path.exists(args.status):
+        with open(args.status, encoding="utf-8") as f:
+            status = json.load(f)
+    watchdog = status.get("watchdog")
+    if watchdog:
+        apply_watchdog(boot, watchdog, ktap.console_lines(text))
     boot_errors = [r for r in boot.reports if r.test_num is None]
     with open(os.path.join(args.outdir, "tests.jsonl"), "a", encoding="utf-8") as f:
         for res in boot.tests:
@@ -79,8 +101,8 @@ def cmd_boot(args):
             "arch": args.arch, "boot": args.boot, "cmdline": args.cmdline,
             "console": os.path.relpath(args.console, args.outdir),
             "booted": boot.booted, "completed": boot.completed,
-            "watchdog_killed": args.watchdog is not None, "env": boot.env,
-            "kernel_reports": [{"kind": r.kind, "summary": r.summary(),
+            "watchdog": watchdog, "env": boot.env,
+            "kernel_reports": [{"kind": r.kind, "summary": r.summary(), "count": r.count,
                                 "excerpt": r.excerpt} for r in boot_errors],
         }) + "\n")
     for rep in boot.reports:
@@ -187,7 +209,7 @@ def main(argv=None):
     b.add_argument("--console", required=True)
     b.add_argument("--plan", required=True)
     b.add_argument("--cmdline", default="")
-    b.add_argument("--watchdog", type=int)
+    b.add_argument("--status", help="monitor.py's status file of this boot")
     s = sub.add_parser("summary")
     s.add_argument("--outdir", required=True)
     s.add_argument("--meta", required=True)

@@ -48,7 +48,10 @@ class Run:
                 "--console", stem + ".console.log", "--plan", stem + ".plan",
                 "--cmdline", cmdline]
         if watchdog is not None:
-            argv += ["--watchdog", str(watchdog)]
+            # monitor.py's status file for a boot its watchdog ended.
+            with open(stem + ".status.json", "w", encoding="utf-8") as f:
+                json.dump({"exit": 2, "watchdog": watchdog}, f)
+            argv += ["--status", stem + ".status.json"]
         return report.main(argv)
 
     def summary(self, capsys):
@@ -210,7 +213,7 @@ def test_results_json(run, capsys):
     assert boots["x86_64"]["booted"] and boots["x86_64"]["completed"]
     assert boots["x86_64"]["env"]["kernel"] == "6.12.0-kvm-aging"
     assert boots["arm64"]["env"]["kvm_arm_mode"] == "vhe"
-    assert boots["arm64"]["watchdog_killed"] is False
+    assert boots["arm64"]["watchdog"] is None
     assert boots["arm64"]["kernel_reports"] == []
 
 
@@ -240,23 +243,49 @@ def test_junit_xml(run, capsys):
     assert all(c.get("classname") == "kvm-aging.arm64" for c in cases.values())
 
 
+HUNG_3 = {"phase": "test", "test_num": 3, "after": 450,
+          "reason": "test 3 (memslot_modification_stress_test) gave no result within "
+                    "its timeout of 300s + 120s"}
+
+
 def test_watchdog_turns_the_test_in_progress_into_a_timeout(run, capsys):
     """When the host's watchdog killed a hung guest, the test it was in is
-    a TIMEOUT naming the watchdog; the tests after it stay "not run"."""
+    a TIMEOUT naming the watchdog's reason, with the end of the console in
+    its log; the tests after it stay "not run"."""
     truncated = console("clean_x86_64.console").split("# rig: end 3 ")[0]
-    run.boot("x86_64", truncated, CLEAN, watchdog=1680)
+    run.boot("x86_64", truncated, CLEAN, watchdog=HUNG_3)
     status, out = run.summary(capsys)
     assert status == 1
     tests = {t["name"]: t for t in run.results()["tests"]}
     t = tests["memslot_modification_stress_test"]
     assert t["status"] == "timeout"
-    assert t["reason"] == "TIMEOUT: the watchdog killed the guest after 1680s"
+    assert t["reason"] == ("TIMEOUT: test 3 (memslot_modification_stress_test) gave no "
+                           "result within its timeout of 300s + 120s; the watchdog killed "
+                           "the guest")
+    with open(os.path.join(run.dir, t["log"]), encoding="utf-8") as f:
+        log = f.read()
+    assert "=== watchdog: test 3 (memslot_modification_stress_test)" in log
+    assert "(last 40 console lines)" in log
     for name in ("dirty_log_perf_test", "demand_paging_test"):
         assert tests[name]["status"] == "crash"
         assert tests[name]["reason"].startswith("not run")
     assert tests["kvm_create_max_vcpus"]["status"] == "pass"
-    assert run.results()["boots"][0]["watchdog_killed"] is True
+    assert run.results()["boots"][0]["watchdog"] == HUNG_3
     assert out[-1] == "1 passed, 3 failed, 1 skipped"
+
+
+def test_watchdog_outside_a_test_fails_the_boot(run, capsys):
+    """A guest that went silent between tests (or never came up) is a
+    boot-level failure naming the watchdog's reason."""
+    before_3 = console("clean_x86_64.console").split("# rig: begin 3 ")[0]
+    run.boot("x86_64", before_3, CLEAN, watchdog={
+        "phase": "between", "test_num": None, "after": 200,
+        "reason": "the guest printed nothing for 120s after test 2 ended"})
+    status, out = run.summary(capsys)
+    assert status == 1
+    (boot,) = run.results()["boots"]
+    assert [r["kind"] for r in boot["kernel_reports"]] == ["hang"]
+    assert "after test 2 ended" in boot["kernel_reports"][0]["summary"]
 
 
 def test_without_watchdog_a_hung_test_is_a_crash(run, capsys):
