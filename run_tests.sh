@@ -355,7 +355,8 @@ run_arch()
 			die "$EXIT_RIG" "$arch: QEMU failed to start; see $console"
 		python3 "$REPO_DIR/rig/report.py" boot --outdir "$RUN_DIR" --arch "$arch" \
 			--boot "$boot" --console "$console" --plan "$plan" --cmdline "$cmdline" \
-			--status "$status" ||
+			--status "$status" --vmlinux "$dir/kernel/vmlinux" --srctree "$KERNEL_TREE" \
+			--cross "$(cross_prefix "$arch")" ||
 			die "$EXIT_RIG" "cannot parse $console"
 		phase_end
 	done

@@ -77,6 +77,7 @@ class KernelReport:
     excerpt: List[str]
     test_num: Optional[int]    # the test running when it was printed
     count: int = 1             # how often it was printed (repeats folded)
+    decoded: Optional[List[str]] = None     # the excerpt, stack decoded to file:line
 
     def summary(self):
         times = " (%d times)" % self.count if self.count > 1 else ""

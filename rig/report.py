@@ -17,6 +17,7 @@ import argparse
 import json
 import os
 import re
+import subprocess
 import sys
 from xml.sax.saxutils import escape, quoteattr
 
@@ -34,7 +35,63 @@ def safe_name(name):
     return "".join(c if c.isalnum() or c in "-_.+" else "_" for c in name)
 
 
-def write_test_log(outdir, arch, res, boot_id):
+DECODE_MAX_REPORTS = 8       # per boot; each runs addr2line over its trace
+DECODE_TIMEOUT = 120
+
+
+class Decoder:
+    """Decodes the stack traces of kernel reports to file:line with the
+    kernel's own scripts/decode_stacktrace.sh and the build's vmlinux, when
+    that has debug info (the --debug kernels); otherwise says why not."""
+
+    def __init__(self, vmlinux, srctree, cross):
+        self.vmlinux, self.srctree, self.cross = vmlinux, srctree, cross or ""
+        self.why_not = self._check() if vmlinux and srctree else None
+        self.done = 0
+
+    def _check(self):
+        script = os.path.join(self.srctree, "scripts", "decode_stacktrace.sh")
+        if not os.path.exists(self.vmlinux):
+            return "no %s" % self.vmlinux
+        if not os.path.exists(script):
+            return "no %s" % script
+        try:
+            out = subprocess.run([self.cross + "readelf", "-S", "-W", self.vmlinux],
+                                 capture_output=True, text=True, timeout=60).stdout
+        except (OSError, subprocess.TimeoutExpired) as e:
+            return "cannot read %s: %s" % (self.vmlinux, e)
+        if ".debug_line" not in out:
+            return "vmlinux has no debug info (run_tests.sh --debug builds kernels with it)"
+        return None
+
+    def decode(self, report):
+        """Set REPORT.decoded from its excerpt, where possible."""
+        if not self.vmlinux or self.why_not or self.done >= DECODE_MAX_REPORTS:
+            return
+        self.done += 1
+        env = dict(os.environ, CROSS_COMPILE=self.cross)
+        try:
+            proc = subprocess.run(
+                ["bash", os.path.join(self.srctree, "scripts", "decode_stacktrace.sh"),
+                 self.vmlinux, self.srctree], input="\n".join(report.excerpt) + "\n",
+                capture_output=True, text=True, env=env, timeout=DECODE_TIMEOUT)
+        except (OSError, subprocess.TimeoutExpired):
+            return
+        if proc.returncode == 0 and proc.stdout.strip():
+            report.decoded = proc.stdout.rstrip("\n").splitlines()
+
+
+def report_text(rep, decoder):
+    """The lines of REP for a log: decoded when possible."""
+    if rep.decoded:
+        return rep.decoded
+    note = []
+    if decoder and decoder.why_not:
+        note = ["(stack trace not decoded: %s)" % decoder.why_not]
+    return rep.excerpt + note
+
+
+def write_test_log(outdir, arch, res, boot_id, decoder=None):
     d = os.path.join(outdir, arch)
     os.makedirs(d, exist_ok=True)
     path = os.path.join(d, "%s.log" % safe_name(res.name))
@@ -47,7 +104,7 @@ def write_test_log(outdir, arch, res, boot_id):
             f.write("\n=== kernel %s report%s ===\n"
                     % (rep.kind, " (printed %d times; the first shown)" % rep.count
                        if rep.count > 1 else ""))
-            f.write("\n".join(rep.excerpt) + "\n")
+            f.write("\n".join(report_text(rep, decoder)) + "\n")
     return os.path.relpath(path, outdir)
 
 
@@ -84,13 +141,16 @@ def cmd_boot(args):
     if watchdog:
         apply_watchdog(boot, watchdog, ktap.console_lines(text))
     boot_errors = [r for r in boot.reports if r.test_num is None]
+    decoder = Decoder(args.vmlinux, args.srctree, args.cross) if boot.reports else None
+    for rep in boot.reports:
+        decoder.decode(rep)
     with open(os.path.join(args.outdir, "tests.jsonl"), "a", encoding="utf-8") as f:
         for res in boot.tests:
             rec = {
                 "arch": args.arch, "name": res.name, "status": res.status,
                 "reason": res.reason, "duration": res.duration, "rc": res.rc,
                 "boot": args.boot, "cmdline": args.cmdline,
-                "log": write_test_log(args.outdir, args.arch, res, args.boot),
+                "log": write_test_log(args.outdir, args.arch, res, args.boot, decoder),
                 "subtests": [{"num": s.num, "name": s.name, "status": s.status,
                               "reason": s.reason} for s in res.subtests],
                 "kernel_reports": [r.summary() for r in res.reports],
@@ -103,13 +163,13 @@ def cmd_boot(args):
             "booted": boot.booted, "completed": boot.completed,
             "watchdog": watchdog, "env": boot.env,
             "kernel_reports": [{"kind": r.kind, "summary": r.summary(), "count": r.count,
-                                "excerpt": r.excerpt} for r in boot_errors],
+                                "excerpt": report_text(r, decoder)} for r in boot_errors],
         }) + "\n")
     for rep in boot.reports:
         print("  %s%s" % (rep.summary(),
                          "" if rep.test_num is None else " (during test %d)" % rep.test_num),
               file=sys.stderr)
-        for line in rep.excerpt[:12]:
+        for line in report_text(rep, decoder)[:12]:
             print("  | " + line, file=sys.stderr)
     return 0
 
@@ -210,6 +270,9 @@ def main(argv=None):
     b.add_argument("--plan", required=True)
     b.add_argument("--cmdline", default="")
     b.add_argument("--status", help="monitor.py's status file of this boot")
+    b.add_argument("--vmlinux", help="the booted kernel's vmlinux, to decode stack traces")
+    b.add_argument("--srctree", help="its source tree (scripts/decode_stacktrace.sh)")
+    b.add_argument("--cross", default="", help="CROSS_COMPILE prefix of its binutils")
     s = sub.add_parser("summary")
     s.add_argument("--outdir", required=True)
     s.add_argument("--meta", required=True)

@@ -5,6 +5,7 @@ the runner's exit status."""
 
 import json
 import os
+import subprocess
 import xml.etree.ElementTree as ET
 
 import pytest
@@ -336,3 +337,55 @@ def test_read_plan(tmp_path):
     plan = tmp_path / "p.plan"
     plan.write_text("a.1|60|kvm|a -x 1\n\na.2|60|-|a -x 1 | tee\n")
     assert report.read_plan(str(plan)) == ["a.1", "a.2"]
+
+
+def _elf(tmp_path, debug):
+    """A small ELF standing in for vmlinux, with or without debug info."""
+    src = tmp_path / "v.c"
+    src.write_text("int main(void) { return 0; }\n")
+    out = tmp_path / ("vmlinux-g" if debug else "vmlinux")
+    subprocess.run(["gcc", "-o", str(out), str(src)] + (["-g"] if debug else []), check=True)
+    return str(out)
+
+
+def _srctree(tmp_path):
+    """A source tree whose decode_stacktrace.sh stands in for the kernel's:
+    it appends a file:line to each call-trace line it is given."""
+    tree = tmp_path / "linux"
+    (tree / "scripts").mkdir(parents=True)
+    (tree / "scripts" / "decode_stacktrace.sh").write_text(
+        '#!/bin/bash\n[[ -f "$1" && -d "$2" ]] || exit 2\n'
+        'sed -E "s/^( *[a-z_]+\\+0x[0-9a-f]+\\/0x[0-9a-f]+)$/\\1 mm\\/vmscan.c:123/"\n')
+    return str(tree)
+
+
+def _boot_with_vmlinux(run, vmlinux, srctree):
+    """report.py boot of the recorded WARNING console with --vmlinux and
+    --srctree; returns the log of the test that warned."""
+    stem = os.path.join(run.dir, "x86_64.boot1")
+    with open(stem + ".console.log", "w", encoding="utf-8") as f:
+        f.write(console("warning_x86_64.console"))
+    with open(stem + ".plan", "w", encoding="utf-8") as f:
+        for name in CLEAN:
+            f.write("%s|300|kvm|%s\n" % (name, name))
+    assert report.main(["boot", "--outdir", run.dir, "--arch", "x86_64", "--boot", "1",
+                        "--console", stem + ".console.log", "--plan", stem + ".plan",
+                        "--vmlinux", vmlinux, "--srctree", srctree]) == 0
+    with open(os.path.join(run.dir, "tests.jsonl"), encoding="utf-8") as f:
+        logs = [t["log"] for t in map(json.loads, f) if t["kernel_reports"]]
+    with open(os.path.join(run.dir, logs[0]), encoding="utf-8") as f:
+        return f.read()
+
+
+def test_stack_traces_are_decoded_with_the_kernels_script(run, tmp_path):
+    """With a vmlinux that has debug info, the report in the test's log is
+    the output of the tree's scripts/decode_stacktrace.sh (file:line)."""
+    log = _boot_with_vmlinux(run, _elf(tmp_path, True), _srctree(tmp_path))
+    assert " shrink_folio_list+0x6b2/0x1230 mm/vmscan.c:123\n" in log
+    assert "not decoded" not in log
+
+
+def test_without_debug_info_the_log_says_why_not_decoded(run, tmp_path):
+    log = _boot_with_vmlinux(run, _elf(tmp_path, False), _srctree(tmp_path))
+    assert " shrink_folio_list+0x6b2/0x1230\n" in log
+    assert "(stack trace not decoded: vmlinux has no debug info" in log
