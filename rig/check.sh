@@ -34,7 +34,7 @@ counts_of()
 
 main()
 {
-	local unit_only=0 rc_unit=0 rc_suite=0 line p=0 f=0 s=0 up uf us out
+	local unit_only=0 rc_unit=0 rc_suite=0 line p=0 f=0 s=0 up uf us
 
 	if [[ "${1:-}" == --unit-only ]]; then
 		unit_only=1
@@ -49,7 +49,7 @@ main()
 		deps_install "${CHECK_PACKAGES[@]}" "${RIG_PACKAGES[@]}" "${CROSS_PACKAGES[@]}"
 	fi
 	out=$(mktemp) || die "$EXIT_RIG" "cannot create a temporary file"
-	trap 'rm -f "$out"' EXIT
+	trap 'rm -f "$out"' EXIT	# global: the trap runs after main returns
 
 	info "unit tests (pytest, shellcheck)"
 	# The log goes to stderr through tee's stdout: `tee /dev/stderr` would
