@@ -1,0 +1,45 @@
+# SPDX-License-Identifier: GPL-2.0
+"""rig/guest-init.sh, the guest's /init, run by the host's busybox sh on
+the paths that need no guest: how a test's needs turn into KTAP."""
+
+import os
+import shutil
+import subprocess
+
+import pytest
+
+from conftest import REPO
+
+BUSYBOX = shutil.which("busybox") or "/bin/busybox"
+pytestmark = pytest.mark.skipif(not os.path.exists(BUSYBOX),
+                                reason="no busybox (apt-get install busybox-static)")
+
+
+def run_one(needs):
+    proc = subprocess.run(
+        [BUSYBOX, "sh", "-c", '. "$1"; run_one 3 demo 5 "$2" "exit 0"', "sh",
+         os.path.join(REPO, "rig", "guest-init.sh"), needs],
+        capture_output=True, text=True, timeout=30,
+        env={"PATH": os.environ["PATH"], "RIG_GUEST_INIT_FUNCTIONS_ONLY": "1"})
+    assert proc.returncode == 0, proc.stderr
+    return proc.stdout.splitlines()
+
+
+def test_an_unmet_need_fails_the_test():
+    """The rig's kernels provide every need: one that is not met means a
+    broken kernel (KVM did not initialise), so the test fails, naming it."""
+    assert run_one("file:/nonexistent/kvm") == [
+        "# rig: begin 3 demo",
+        "# rig: end 3 demo rc=need duration=0.00",
+        "not ok 3 demo # unmet need file:/nonexistent/kvm: /nonexistent/kvm is absent, "
+        "but the rig's kernel and machine provide it"]
+
+
+def test_an_optional_need_that_is_not_met_is_a_skip():
+    assert run_one("file:/,?cpu:no_such_flag")[-1] == \
+        "ok 3 demo # SKIP the CPU lacks no_such_flag"
+
+
+def test_the_first_unmet_need_decides():
+    assert run_one("?file:/nonexistent,file:/nonexistent2")[-1] == \
+        "ok 3 demo # SKIP /nonexistent is absent"
