@@ -99,6 +99,7 @@ class Watch:
             timeout = self.plan[num - 1][1] if num <= len(self.plan) else 0
             if self.first_test_at is None:
                 self.first_test_at = now
+                log("  %s: QEMU start to first test: %ds" % (self.arch, now - self.start))
             log("  %s [%d/%d] %s ..." % (self.arch, num, self.total(), m.group("name")))
             self._deadline(now, timeout + self.margin,
                            "test %d (%s) gave no result within its timeout of %ds + %ds"
@@ -220,7 +221,6 @@ def monitor(args, qemu):
     if watch.first_test_at is not None and args.phase_log:
         with open(args.phase_log, "a", encoding="utf-8") as f:
             f.write("%s: boot to first test\t%d\t\n" % (args.arch, watch.first_test_at - start))
-        log("  %s: QEMU start to first test: %ds" % (args.arch, watch.first_test_at - start))
     if proc.returncode != 0:
         log("  %s: QEMU exited with status %d; see %s" % (args.arch, proc.returncode, args.console))
         return finish(args, 1, {"qemu_status": proc.returncode})
