@@ -168,3 +168,32 @@ def test_bad_test_list_exits_129_naming_the_line(tmp_path):
     proc = run_tests(tmp_path, "--list", env={"RIG_TEST_LIST": str(bad)})
     assert proc.returncode == 129
     assert '%s:3: timeout must be a positive integer, not "soon"' % bad in proc.stderr
+
+
+@pytest.mark.parametrize("margin", ["0", "abc", "-5", "90s", "1e3"])
+def test_bad_boot_margin_exits_129(tmp_path, margin):
+    """RIG_BOOT_MARGIN, the watchdog's allowance, is validated like the
+    options (empty or unset, it is the default, 120)."""
+    proc = run_tests(tmp_path, "--list", env={"RIG_BOOT_MARGIN": margin})
+    assert proc.returncode == 129
+    assert "RIG_BOOT_MARGIN must be a positive number of seconds, not '%s'" % margin in proc.stderr
+
+
+@pytest.mark.parametrize("tests, message", [
+    ("kvm_create_max_vcpus, demand_paging_test",
+     "' demand_paging_test' matches no test: names have no spaces"),
+    ("kvm_create_max_vcpus,no_such_test*", "'no_such_test*' matches no test for x86_64 arm64"),
+    ("kvm_create_max_vcpus,,demand_paging_test", "has an empty glob"),
+])
+def test_tests_glob_that_matches_nothing_exits_129(tmp_path, tests, message):
+    proc = run_tests(tmp_path, "--list", "--tests", tests)
+    assert proc.returncode == 129
+    assert message in proc.stderr
+
+
+def test_a_comment_only_test_list_exits_129(tmp_path):
+    empty = tmp_path / "tests.list"
+    empty.write_text("# nothing to run\n")
+    proc = run_tests(tmp_path, "--list", env={"RIG_TEST_LIST": str(empty)})
+    assert proc.returncode == 129
+    assert "holds no test" in proc.stderr
