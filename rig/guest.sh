@@ -95,15 +95,16 @@ guest_run()
 {
 	local arch=$1 kernel=$2 initrd=$3 append=$4 console=$5 plan=$6 status=$7
 	local rc=0
-	local -a cmd
+	local -a cmd phase_log=()
 
 	mapfile -t cmd < <(qemu_command "$arch" "$kernel" "$initrd" "$append")
+	[[ -n "${PHASE_LOG:-}" ]] && phase_log=(--phase-log "$PHASE_LOG")
 	printf '%q ' "${cmd[@]}" > "${console%.log}.cmd"
 	# In the background, so that a signal to the runner is handled at once
 	# (its EXIT trap stops the monitor, which stops QEMU).  9>&-: the run
 	# lock of run_tests.sh stays with the runner.
 	python3 "$REPO_DIR/rig/monitor.py" --arch "$arch" --console "$console" --plan "$plan" \
-		--margin "$BOOT_MARGIN" --status "$status" ${PHASE_LOG:+--phase-log "$PHASE_LOG"} \
+		--margin "$BOOT_MARGIN" --status "$status" "${phase_log[@]}" \
 		-- "${cmd[@]}" < /dev/null 9>&- &
 	MONITOR_PID=$!
 	wait "$MONITOR_PID" || rc=$?
