@@ -73,6 +73,10 @@ record_env()
 	fi
 	echo "# env: dev_kvm=$([ -c /dev/kvm ] && echo present || echo absent)"
 	echo "# env: kernel_expect=${KERNEL_EXPECT:-}"
+	# What makes a hung or flooding kernel end its boot with a report.
+	for f in softlockup_panic hung_task_panic hung_task_timeout_secs warn_limit; do
+		echo "# env: sysctl.kernel.$f=$(cat /proc/sys/kernel/$f 2>/dev/null || echo absent)"
+	done
 	for f in /sys/module/kvm/parameters/* /sys/module/kvm_amd/parameters/* \
 		 /sys/module/kvm_intel/parameters/*; do
 		[ -r "$f" ] || continue
