@@ -170,6 +170,27 @@ def parse_results(lines, indent=0):
     return results
 
 
+_SUBTEST_PLAN = re.compile(r"^    1\.\.(?P<count>\d+)")
+
+
+def check_subtests(res):
+    """A test that exited 0 although one of its own KTAP cases failed, or
+    that reported fewer cases than it planned, passed by mistake: it
+    fails, naming them."""
+    if res.status != PASS:
+        return
+    failed = [s.name or "#%d" % s.num for s in res.subtests if s.status in FAILED_STATUSES]
+    planned = next((int(m.group("count")) for m in map(_SUBTEST_PLAN.match, res.log) if m), None)
+    if failed:
+        res.status = FAIL
+        res.reason = "exited 0, but its case%s failed: %s" % (
+            "s" if len(failed) > 1 else "", ", ".join(failed))
+    elif planned is not None and len(res.subtests) < planned:
+        res.status = FAIL
+        res.reason = "exited 0, but reported %d of the %d cases it planned" % (
+            len(res.subtests), planned)
+
+
 def find_report(line):
     for pattern, kind in _REPORTS:
         if pattern.search(line):
@@ -273,6 +294,7 @@ def parse_console(text, planned_names=None):
                              duration=cur[4] if cur and cur[0] == num else None,
                              rc=cur[3] if cur and cur[0] == num else None,
                              log=log, subtests=parse_results(log, 4))
+            check_subtests(res)
             by_num[num] = res
             boot.tests.append(res)
             cur = None

@@ -72,6 +72,8 @@ class Watch:
         self.phase = "boot"         # boot, test, between, done
         self.test = None            # number of the running test
         self.ended = None           # number of the test that ended last
+        self.cases = {}             # test number -> [None for a good case, or a failed one's name]
+        self.planned = {}           # test number -> the cases its KTAP plan announced
         self.deadline = start + margin
         self.why = "the guest did not come up within %ds" % margin
         self.reports = {}           # test number -> {report key: [first line, kind, count]}
@@ -120,6 +122,17 @@ class Watch:
         if m and not m.group("indent") and self.phase != "boot":
             self._result(m)
             return
+        if self.phase == "test":
+            # The test's own KTAP cases, as report.py checks them.
+            m = ktap._RESULT.match(line[4:]) if line.startswith("    ") else None
+            if m and not m.group("indent"):
+                status, _ = ktap.parse_directive(m.group("ok") == "ok", m.group("directive"))
+                self.cases[self.test] = self.cases.get(self.test, []) + [
+                    (m.group("name") or "#" + m.group("num")).strip()
+                    if status in ktap.FAILED_STATUSES else None]
+            m = ktap._SUBTEST_PLAN.match(line)
+            if m:
+                self.planned[self.test] = int(m.group("count"))
         kind = ktap.find_report(line)
         if kind:
             self._report(kind, line.strip())
@@ -142,10 +155,20 @@ class Watch:
         num = int(m.group("num"))
         status, reason = ktap.parse_directive(m.group("ok") == "ok", m.group("directive"))
         reps = self.reports.get(num, {})
+        cases = self.cases.get(num, [])
+        failed = [c for c in cases if c]
         if reps and status not in ktap.FAILED_STATUSES:
             first, kind, count = next(iter(reps.values()))
             status = ktap.FAIL
             reason = "kernel %s: %s" % (kind, first)
+        elif status == ktap.PASS and failed:
+            status = ktap.FAIL
+            reason = "exited 0, but its case%s failed: %s" % (
+                "s" if len(failed) > 1 else "", ", ".join(failed))
+        elif status == ktap.PASS and len(cases) < self.planned.get(num, 0):
+            status = ktap.FAIL
+            reason = "exited 0, but reported %d of the %d cases it planned" % (
+                len(cases), self.planned[num])
         word = {ktap.PASS: "ok    ", ktap.SKIP: "skip  ", ktap.XFAIL: "xfail "}.get(status, "FAILED")
         note = reason
         repeats = sum(r[2] for r in reps.values()) - len(reps)

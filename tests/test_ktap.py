@@ -551,3 +551,27 @@ def test_a_repeated_report_is_kept_once_with_its_count():
         [("WARNING", 500, 3), ("BUG", 1, 1)]
     assert boot.reports[0].summary().endswith("(500 times)")
     assert boot.tests[0].reason == boot.reports[0].summary()
+
+
+def test_a_test_that_exits_0_with_a_failed_case_fails():
+    """The exit status is not the only verdict: a KTAP case that failed
+    fails the test even if the program exited 0."""
+    boot = ktap.parse_console(_one_test_console(
+        "    TAP version 13\n    1..2\n    ok 1 first\n    not ok 2 second"), ["alpha", "beta"])
+    assert (boot.tests[0].status, boot.tests[0].reason) == \
+        ("fail", "exited 0, but its case failed: second")
+
+
+def test_a_test_that_exits_0_with_missing_cases_fails():
+    boot = ktap.parse_console(_one_test_console(
+        "    TAP version 13\n    1..3\n    ok 1 first\n    ok 2 second # SKIP no THP"),
+        ["alpha", "beta"])
+    assert (boot.tests[0].status, boot.tests[0].reason) == \
+        ("fail", "exited 0, but reported 2 of the 3 cases it planned")
+
+
+def test_a_test_with_all_its_cases_passes():
+    boot = ktap.parse_console(_one_test_console(
+        "    TAP version 13\n    1..2\n    ok 1 first\n    ok 2 second # SKIP no THP"),
+        ["alpha", "beta"])
+    assert boot.tests[0].status == "pass"

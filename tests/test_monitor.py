@@ -189,3 +189,26 @@ def test_no_qemu_command_is_an_error(tmp_path):
                           capture_output=True, text=True)
     assert proc.returncode != 0
     assert "no QEMU command" in proc.stderr
+
+
+def test_a_test_that_exits_0_with_a_failed_case_is_shown_failed(tmp_path):
+    """As report.py judges it: a failed KTAP case fails the test that
+    exited 0, and so does a case missing from its plan."""
+    qemu = fake_qemu(tmp_path, UP + """\
+        echo '# rig: begin 1 alpha'
+        echo '    1..2'
+        echo '    ok 1 first'
+        echo '    not ok 2 second'
+        echo '# rig: end 1 alpha rc=0 duration=0.10'
+        echo 'ok 1 alpha'
+        echo '# rig: begin 2 beta'
+        echo '    1..3'
+        echo '    ok 1 first'
+        echo '# rig: end 2 beta rc=0 duration=0.10'
+        echo 'ok 2 beta'
+        echo '# rig: done'
+        """)
+    rc, _, err, _, _ = monitor(tmp_path, qemu, plan(tmp_path, ("alpha", 5), ("beta", 5)))
+    assert rc == 0
+    assert "x86_64 [1/2] FAILED alpha: exited 0, but its case failed: second" in err
+    assert "x86_64 [2/2] FAILED beta: exited 0, but reported 1 of the 3 cases it planned" in err
