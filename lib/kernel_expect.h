@@ -10,11 +10,19 @@
  * in the environment variable KERNEL_EXPECT, a comma-separated list of the
  * KERNEL_EXPECT_* names below.  A feature listed there and missing is a
  * failure; without the variable (make kselftest on any kernel), a skip.
+ *
+ * The reporting helpers are macros: kselftest.h keeps its counters per
+ * translation unit, so they must expand in the test's own.
  */
 #ifndef SELFTEST_KVM_KERNEL_EXPECT_H
 #define SELFTEST_KVM_KERNEL_EXPECT_H
 
 #include <stdbool.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "kselftest.h"
+#include "test_util.h"
 
 #define KERNEL_EXPECT_ENV		"KERNEL_EXPECT"
 
@@ -31,15 +39,35 @@
 #define KERNEL_EXPECT_TEST_DRIVER	"test_mmu_notifier_young"
 
 /* Whether KERNEL_EXPECT lists @feature. */
-bool kernel_expects(const char *feature);
+static inline bool kernel_expects(const char *feature)
+{
+	const char *p = getenv(KERNEL_EXPECT_ENV);
+	size_t len = strlen(feature);
+
+	while (p && *p) {
+		if (!strncmp(p, feature, len) && (p[len] == ',' || !p[len]))
+			return true;
+		p = strchr(p, ',');
+		p = p ? p + 1 : NULL;
+	}
+	return false;
+}
 
 /*
- * Report the case named by @fmt as skipped because @feature is missing (@why
- * says how), or as failed if the kernel is expected to have @feature.
+ * Report the case named by the format string literal @fmt as skipped
+ * because @feature is missing (@why says how), or as failed if the kernel
+ * is expected to have @feature.
  */
-void ksft_test_result_missing(const char *feature, const char *why,
-			      const char *fmt, ...)
-	__attribute__((format(printf, 3, 4)));
+#define ksft_test_result_missing(feature, why, fmt, ...)			\
+do {										\
+	if (kernel_expects(feature)) {						\
+		ksft_print_msg(fmt ": %s, but the kernel was built with %s\n",	\
+			       ##__VA_ARGS__, why, feature);			\
+		ksft_test_result_fail(fmt "\n", ##__VA_ARGS__);			\
+	} else {								\
+		ksft_test_result_skip(fmt ": %s\n", ##__VA_ARGS__, why);	\
+	}									\
+} while (0)
 
 /*
  * Unless @cond, end the test: a skip naming what is missing, or a failure
@@ -48,11 +76,14 @@ void ksft_test_result_missing(const char *feature, const char *why,
  */
 #define TEST_REQUIRE_FEATURE(feature, cond, fmt, ...)				\
 do {										\
-	if (!(cond))								\
-		__kernel_missing_exit(feature, fmt, ##__VA_ARGS__);		\
+	if (!(cond)) {								\
+		if (kernel_expects(feature))					\
+			ksft_exit_fail_msg(fmt ", but the kernel was built with %s (%s=%s)\n", \
+					   ##__VA_ARGS__, feature, KERNEL_EXPECT_ENV, \
+					   getenv(KERNEL_EXPECT_ENV));		\
+		print_skip(fmt, ##__VA_ARGS__);					\
+		exit(KSFT_SKIP);						\
+	}									\
 } while (0)
-
-void __kernel_missing_exit(const char *feature, const char *fmt, ...)
-	__attribute__((format(printf, 2, 3), noreturn));
 
 #endif /* SELFTEST_KVM_KERNEL_EXPECT_H */
