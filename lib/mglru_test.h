@@ -29,7 +29,7 @@ struct touch_vm;
 #define MGLRU_MAX_SLACK_PAGES	16
 
 /* Why cases skip. */
-#define MGLRU_NO_CAP	"capability 0x0008 of lru_gen/enabled does not stick (a kernel without the series)"
+#define MGLRU_NO_CAP	"capability 0x0008 of lru_gen/enabled does not stick (the series adds it)"
 #define MGLRU_NO_WALK	"aging does not walk page tables here (no 0x0002)"
 
 /*
