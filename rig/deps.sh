@@ -58,7 +58,7 @@ deps_install()
 {
 	local -a missing
 
-	mapfile -t missing < <(packages_missing "$@")
+	mapfile -t missing < <(packages_missing "$@" | awk '!seen[$0]++')
 	((${#missing[@]} == 0)) && return 0
 	info "installing Debian packages: ${missing[*]}"
 	as_root true ||
@@ -71,7 +71,7 @@ deps_install()
 			"${missing[@]}" >> "$RIG_CACHE/apt.log" 2>&1 ||
 			die "$EXIT_RIG" "apt-get install ${missing[*]} failed; see $RIG_CACHE/apt.log"
 	fi
-	mapfile -t missing < <(packages_missing "$@")
+	mapfile -t missing < <(packages_missing "$@" | awk '!seen[$0]++')
 	((${#missing[@]} == 0)) || die "$EXIT_RIG" "still missing after install: ${missing[*]}"
 }
 
