@@ -252,6 +252,29 @@ def scan_reports(lines):
     return reports
 
 
+def fold_repeats(lines):
+    """LINES (a test's log) with each kernel report kept once: the repeats
+    of a report, from their first line to their end marker (or as many
+    lines as an excerpt), are left out; scan_reports() counts them."""
+    out, seen, skipping = [], set(), 0
+    for line in lines:
+        kind = find_report(line)
+        key = report_key(kind, line.strip()) if kind else None
+        if key is not None and key in seen:
+            skipping = 1
+            continue
+        if skipping and key is None:
+            skipping += 1
+            if _REPORT_END.search(line) or skipping > REPORT_MAX_LINES:
+                skipping = 0
+            continue
+        skipping = 0
+        if key is not None:
+            seen.add(key)
+        out.append(line)
+    return out
+
+
 def parse_console(text, planned_names=None):
     """Parse a whole guest console log into a Boot.
 

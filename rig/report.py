@@ -98,7 +98,7 @@ def write_test_log(outdir, arch, res, boot_id, decoder=None):
     if os.path.exists(path):
         path = os.path.join(d, "%s.boot%s.log" % (safe_name(res.name), boot_id))
     with open(path, "w", encoding="utf-8") as f:
-        for line in res.log:
+        for line in ktap.fold_repeats(res.log):
             f.write((line[4:] if line.startswith("    ") else line) + "\n")
         for rep in res.reports:
             f.write("\n=== kernel %s report%s ===\n"

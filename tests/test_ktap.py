@@ -575,3 +575,19 @@ def test_a_test_with_all_its_cases_passes():
         "    TAP version 13\n    1..2\n    ok 1 first\n    ok 2 second # SKIP no THP"),
         ["alpha", "beta"])
     assert boot.tests[0].status == "pass"
+
+
+def test_fold_repeats_keeps_each_report_once_in_a_tests_log():
+    """A test's log shows a repeated report once (report.py writes the
+    count in its report section); what is not a report stays."""
+    warn = ["WARNING: CPU: %d PID: %d at mm/x.c:1 f+0x1/0x2", "Call Trace:", " f+0x1/0x2",
+            "---[ end trace 0000000000000000 ]---"]
+    lines = ["    # test output"]
+    for i in range(3):
+        lines += [warn[0] % (i, 100 + i)] + warn[1:] + ["    # progress %d" % i]
+    lines += ["BUG: sleeping function called from invalid context at mm/y.c:2", "    # done"]
+    assert ktap.fold_repeats(lines) == [
+        "    # test output", "WARNING: CPU: 0 PID: 100 at mm/x.c:1 f+0x1/0x2", "Call Trace:",
+        " f+0x1/0x2", "---[ end trace 0000000000000000 ]---", "    # progress 0",
+        "    # progress 1", "    # progress 2",
+        "BUG: sleeping function called from invalid context at mm/y.c:2", "    # done"]
