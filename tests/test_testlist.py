@@ -61,6 +61,15 @@ def test_the_projects_tests_list_is_valid():
         assert names(select(path, "*", arch))
 
 
+def test_the_benchmark_list_is_valid():
+    """bench.list, run as RIG_TEST_LIST, validates like tests.list."""
+    path = os.path.join(REPO, "bench.list")
+    proc = rig_bash('testlist_check "$1"', path)
+    assert (proc.returncode, proc.stderr) == (0, "")
+    assert names(select(path, "*", "x86_64")) == ["aging_perf_test", "aging_perf_test.npt0"]
+    assert names(select(path, "*", "arm64")) == ["aging_perf_test"]
+
+
 BAD_LINES = [
     ("foo | x86_64 | 300 | - | kvm",
      'expected 6 fields separated by |, found 5'),

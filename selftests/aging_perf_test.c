@@ -1,0 +1,283 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * aging_perf_test: what one pass of access-bit harvesting costs for a KVM
+ * guest's memory, and how many secondary-MMU notifier calls it makes.
+ *
+ * The guest's test area (anonymous 4 KiB host pages, its own memcg and a
+ * zram swap device of the test's own) is touched in full by the guest, so
+ * every page is young in KVM; then one pass harvests the accessed bits:
+ *
+ * - aging: one multi-gen LRU aging pass (force_scan) over the memcg, the
+ *   walk that batches notifier calls with capability 0x0008
+ *   (LRU_GEN_SECONDARY_MMU_WALK) and makes one call per page without it;
+ * - idle: one idle page tracking pass, marking every page of the area idle
+ *   through page_idle/bitmap, which clears each page's accessed state with
+ *   the plain, unbatched clear_young call.
+ *
+ * For each pass it reports the wall time, per GiB of guest memory, and the
+ * notifier calls KVM received (the kvm_test_age_hva and kvm_age_hva
+ * tracepoints), per 1000 guest pages.  The call counts are exact whatever
+ * runs the test; wall times under emulation only compare configurations
+ * measured side by side.  With -c it measures 0x0008 off and on (a kernel
+ * without the series has only "off": measuring "on" there fails).
+ *
+ * Each sample is printed as a line
+ *   bench: config=C pass=P sample=N seconds_per_gib=S test_calls_per_1000=T clear_calls_per_1000=U pages=X
+ * for the runner to collect; the medians are printed at the end.
+ *
+ * Limits: one node, 4 KiB pages, one vCPU; the aging pass calls the
+ * notifiers only where aging walks page tables (lru_gen/enabled 0x0002:
+ * x86 here, not arm64 under TCG, where it reports 0 calls).
+ */
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+#include <linux/bitmap.h>
+
+#include "kvm_util.h"
+#include "test_util.h"
+#include "access_pattern.h"
+#include "kernel_expect.h"
+#include "kernel_file.h"
+#include "lru_gen.h"
+#include "mglru_test.h"
+#include "page_idle.h"
+#include "touch_vm.h"
+
+#define TRACEFS			"/sys/kernel/tracing"
+/* Room for one event per page of the largest area, on one CPU. */
+#define TRACE_BUFFER_KB		"16384"
+
+/* Pages of the test area (-m), samples per configuration and pass (-r). */
+static size_t nr_pages = 16384;
+static int nr_samples = 5;
+
+/* Which 0x0008 settings to measure (-c): off, on, or both. */
+static bool measure_off = true, measure_on = true;
+
+/* lru_gen/enabled as found, with the multi-gen LRU on; the memcg. */
+static unsigned int caps;
+static const char *memcg_path;
+static int memcg_id;
+
+/* The PFN of each page of the area, for idle page tracking. */
+static uint64_t *pfns;
+
+/* Every page of the area. */
+static unsigned long *all_pages;
+
+enum pass { PASS_AGING, PASS_IDLE, NR_PASSES };
+static const char * const pass_names[NR_PASSES] = { "aging", "idle" };
+
+struct sample {
+	double seconds;
+	unsigned long test_calls;
+	unsigned long clear_calls;
+};
+
+static void tracefs_write(const char *file, const char *val)
+{
+	char path[256];
+
+	snprintf(path, sizeof(path), TRACEFS "/%s", file);
+	kernel_file_write(path, val);
+}
+
+/* Record the two KVM aging tracepoints, and nothing else. */
+static void trace_setup(void)
+{
+	TEST_REQUIRE_FEATURE(KERNEL_EXPECT_KVM, !access(TRACEFS "/events/kvm/kvm_age_hva/enable", W_OK),
+			     "no tracepoint kvm:kvm_age_hva in %s (CONFIG_FTRACE, tracefs)", TRACEFS);
+	tracefs_write("tracing_on", "0");
+	tracefs_write("events/enable", "0");
+	tracefs_write("buffer_size_kb", TRACE_BUFFER_KB);
+	tracefs_write("events/kvm/kvm_age_hva/enable", "1");
+	tracefs_write("events/kvm/kvm_test_age_hva/enable", "1");
+}
+
+static void trace_start(void)
+{
+	int fd = open(TRACEFS "/trace", O_WRONLY | O_TRUNC);
+
+	TEST_ASSERT(fd >= 0, "Cannot clear " TRACEFS "/trace");
+	close(fd);
+	tracefs_write("tracing_on", "1");
+}
+
+/*
+ * Stop tracing and count the calls recorded since trace_start().  Lost
+ * events would make the counts wrong: the buffer holds the largest area's
+ * per-page calls, and a test that overflows it fails.
+ */
+static void trace_stop(struct sample *s)
+{
+	unsigned long in_buffer = 0, written = 0;
+	char line[512];
+	FILE *f;
+
+	tracefs_write("tracing_on", "0");
+	f = fopen(TRACEFS "/trace", "r");
+	TEST_ASSERT(f, "Cannot read " TRACEFS "/trace");
+	s->test_calls = s->clear_calls = 0;
+	while (fgets(line, sizeof(line), f)) {
+		if (line[0] == '#') {
+			sscanf(line, "# entries-in-buffer/entries-written: %lu/%lu",
+			       &in_buffer, &written);
+			continue;
+		}
+		if (strstr(line, " kvm_test_age_hva: "))
+			s->test_calls++;
+		else if (strstr(line, " kvm_age_hva: "))
+			s->clear_calls++;
+	}
+	fclose(f);
+	TEST_ASSERT(in_buffer == written,
+		    "The trace lost events (%lu of %lu kept): the counts would be wrong",
+		    in_buffer, written);
+	TEST_ASSERT_EQ(s->test_calls + s->clear_calls, in_buffer);
+}
+
+static double elapsed_seconds(struct timespec start)
+{
+	struct timespec ts = timespec_elapsed(start);
+
+	return ts.tv_sec + ts.tv_nsec / 1e9;
+}
+
+/* One pass over the area, every page of it young; returns its sample. */
+static struct sample run_pass(struct touch_vm *t, enum pass pass)
+{
+	struct lru_gen_lruvec lruvec;
+	struct timespec start;
+	struct sample s;
+	size_t page;
+
+	touch_vm_touch(t, all_pages);
+	if (pass == PASS_AGING)
+		lru_gen_read(memcg_path, MGLRU_NID, &lruvec);
+	trace_start();
+	clock_gettime(CLOCK_MONOTONIC, &start);
+	if (pass == PASS_AGING) {
+		lru_gen_age(memcg_id, MGLRU_NID, lru_gen_youngest(&lruvec)->seq,
+			    MGLRU_ANON_ONLY, true);
+	} else {
+		/* At most PAGE_IDLE_CHUNK_PAGES - 1 PFNs cannot be tracked (page_idle.h). */
+		for (page = 0; page < nr_pages; page++)
+			__page_idle_mark(pfns[page]);
+	}
+	s.seconds = elapsed_seconds(start);
+	trace_stop(&s);
+	return s;
+}
+
+static int cmp_double(const void *a, const void *b)
+{
+	double x = *(const double *)a, y = *(const double *)b;
+
+	return x < y ? -1 : x > y;
+}
+
+static void measure(struct touch_vm *t, const char *config)
+{
+	double gib = (double)nr_pages * getpagesize() / (1UL << 30);
+	double per_gib[nr_samples];
+	enum pass pass;
+	int i;
+
+	pr_info("capability 0x0008 %s:\n", strstr(config, "_on") ? "on" : "off");
+	for (pass = 0; pass < NR_PASSES; pass++) {
+		for (i = 0; i < nr_samples; i++) {
+			struct sample s = run_pass(t, pass);
+
+			per_gib[i] = s.seconds / gib;
+			printf("bench: config=%s pass=%s sample=%d seconds_per_gib=%.6f "
+			       "test_calls_per_1000=%.2f clear_calls_per_1000=%.2f pages=%zu\n",
+			       config, pass_names[pass], i + 1, per_gib[i],
+			       s.test_calls * 1000.0 / nr_pages, s.clear_calls * 1000.0 / nr_pages,
+			       nr_pages);
+		}
+		qsort(per_gib, nr_samples, sizeof(*per_gib), cmp_double);
+		pr_info("%-30s: %.6fs per GiB (median of %d)\n", pass_names[pass],
+			per_gib[nr_samples / 2], nr_samples);
+	}
+}
+
+static void help(const char *name)
+{
+	puts("");
+	printf("usage: %s [-h] [-m MiB] [-r samples] [-c off|on|both]\n", name);
+	puts("");
+	printf(" -m: guest memory to harvest, in MiB (4 to %d; default: %zu)\n",
+	       TOUCH_VM_MAX_PAGES * 4 / 1024, nr_pages * 4 / 1024);
+	printf(" -r: samples of each pass per configuration (default: %d)\n", nr_samples);
+	puts(" -c: capability 0x0008 of lru_gen/enabled to measure: off, on or both");
+	puts("     (default: both; on needs a kernel with the series)");
+	puts("");
+	exit(0);
+}
+
+int main(int argc, char *argv[])
+{
+	struct touch_vm *t;
+	size_t page;
+	int opt;
+
+	while ((opt = getopt(argc, argv, "hm:r:c:")) != -1) {
+		switch (opt) {
+		case 'm':
+			nr_pages = (size_t)atoi_positive("Memory (MiB)", optarg) * 256;
+			break;
+		case 'r':
+			nr_samples = atoi_positive("Samples", optarg);
+			break;
+		case 'c':
+			measure_off = strcmp(optarg, "on");
+			measure_on = strcmp(optarg, "off");
+			TEST_ASSERT(!strcmp(optarg, "on") || !strcmp(optarg, "off") ||
+				    !strcmp(optarg, "both"), "-c takes off, on or both, not '%s'", optarg);
+			break;
+		case 'h':
+		default:
+			help(argv[0]);
+		}
+	}
+	TEST_ASSERT(nr_pages >= 1024 && nr_pages <= TOUCH_VM_MAX_PAGES,
+		    "-m takes 4 to %d MiB", TOUCH_VM_MAX_PAGES * 4 / 1024);
+
+	caps = mglru_test_setup(2 * nr_pages);
+	TEST_REQUIRE_FEATURE(KERNEL_EXPECT_PAGE_IDLE, page_idle_available(),
+			     "no idle page tracking (%s)", PAGE_IDLE_BITMAP_PATH);
+	trace_setup();
+	all_pages = bitmap_zalloc(nr_pages);
+	access_pattern_fill(all_pages, nr_pages, PATTERN_ALL, 0);
+	memcg_path = mglru_test_create("aging_perf_test", nr_pages, &t, &memcg_id);
+	touch_vm_touch(t, all_pages);
+	page_idle_drain_lru();
+	pfns = calloc(nr_pages, sizeof(*pfns));
+	TEST_ASSERT(pfns, "calloc()");
+	for (page = 0; page < nr_pages; page++)
+		pfns[page] = page_idle_hva_to_pfn(touch_vm_hva(t, page));
+	pr_info("%zu pages (%zu MiB), %d samples, lru_gen/enabled 0x%04x, memcg %s\n",
+		nr_pages, nr_pages * 4 / 1024, nr_samples, caps, memcg_path);
+
+	if (measure_off) {
+		TEST_ASSERT(mglru_set_secondary_walk(caps, false), "Cannot turn 0x0008 off");
+		measure(t, mglru_cap_name(false));
+	}
+	if (measure_on) {
+		/* Numbers for the wrong configuration are worse than none. */
+		TEST_ASSERT(mglru_set_secondary_walk(caps, true), "%s: cannot measure 0x0008 on",
+			    MGLRU_NO_CAP);
+		measure(t, mglru_cap_name(true));
+	}
+
+	tracefs_write("events/kvm/kvm_age_hva/enable", "0");
+	tracefs_write("events/kvm/kvm_test_age_hva/enable", "0");
+	free(pfns);
+	free(all_pages);
+	mglru_test_destroy(t);
+	return 0;
+}
