@@ -8,6 +8,8 @@
 # make list                   the test list
 # make readme-tests           regenerate the README test table
 # make patchcheck             per-patch checkpatch, builds and W=1 (slow)
+# make bench                  aging_perf_test, series vs baseline: bench.json,
+#                             bench.png and a table of ratios
 
 .PHONY: check unit install-selftests list
 
@@ -37,3 +39,8 @@ readme-tests:
 .PHONY: patchcheck
 patchcheck:
 	./rig/patchcheck.sh
+
+# The benchmark: series and baseline kernels, both arches (rig/bench.sh).
+.PHONY: bench
+bench:
+	./rig/bench.sh

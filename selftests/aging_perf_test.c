@@ -12,22 +12,29 @@
  *   (LRU_GEN_SECONDARY_MMU_WALK) and makes one call per page without it;
  * - idle: one idle page tracking pass, marking every page of the area idle
  *   through page_idle/bitmap, which clears each page's accessed state with
- *   the plain, unbatched clear_young call.
+ *   the plain, unbatched clear_young call;
+ * - evict: one multi-gen LRU eviction pass over the memcg's old generations
+ *   (the pages were aged into them first, then touched again): the rmap
+ *   walk and lru_gen_look_around(), which batches the calls for a page's
+ *   neighbours with 0x0008.  Every page is young, so it is kept: a sample
+ *   that evicts pages says how many.
  *
  * For each pass it reports the wall time, per GiB of guest memory, and the
  * notifier calls KVM received (the kvm_test_age_hva and kvm_age_hva
  * tracepoints), per 1000 guest pages.  The call counts are exact whatever
  * runs the test; wall times under emulation only compare configurations
- * measured side by side.  With -c it measures 0x0008 off and on (a kernel
- * without the series has only "off": measuring "on" there fails).
+ * measured side by side.  It measures 0x0008 off, and on where the kernel
+ * has the series (-c auto: KERNEL_EXPECT says so, or without it the bit
+ * sticks); -c on or both on a kernel where it does not stick fails.
  *
  * Each sample is printed as a line
- *   bench: config=C pass=P sample=N seconds_per_gib=S test_calls_per_1000=T clear_calls_per_1000=U pages=X
+ *   bench: config=C pass=P sample=N seconds_per_gib=S test_calls_per_1000=T clear_calls_per_1000=U pages=X evicted=E
  * for the runner to collect; the medians are printed at the end.
  *
  * Limits: one node, 4 KiB pages, one vCPU; the aging pass calls the
  * notifiers only where aging walks page tables (lru_gen/enabled 0x0002:
- * x86 here, not arm64 under TCG, where it reports 0 calls).
+ * x86 here, not arm64 under TCG, where it reports 0 calls and eviction is
+ * where 0x0008 acts).
  */
 #include <fcntl.h>
 #include <stdio.h>
@@ -55,8 +62,8 @@
 static size_t nr_pages = 16384;
 static int nr_samples = 5;
 
-/* Which 0x0008 settings to measure (-c): off, on, or both. */
-static bool measure_off = true, measure_on = true;
+/* Which 0x0008 settings to measure (-c): auto, off, on, or both. */
+static const char *cap_option = "auto";
 
 /* lru_gen/enabled as found, with the multi-gen LRU on; the memcg. */
 static unsigned int caps;
@@ -69,13 +76,14 @@ static uint64_t *pfns;
 /* Every page of the area. */
 static unsigned long *all_pages;
 
-enum pass { PASS_AGING, PASS_IDLE, NR_PASSES };
-static const char * const pass_names[NR_PASSES] = { "aging", "idle" };
+enum pass { PASS_AGING, PASS_IDLE, PASS_EVICT, NR_PASSES };
+static const char * const pass_names[NR_PASSES] = { "aging", "idle", "evict" };
 
 struct sample {
 	double seconds;
 	unsigned long test_calls;
 	unsigned long clear_calls;
+	size_t evicted;
 };
 
 static void tracefs_write(const char *file, const char *val)
@@ -147,6 +155,16 @@ static double elapsed_seconds(struct timespec start)
 	return ts.tv_sec + ts.tv_nsec / 1e9;
 }
 
+/* The pages of the area that are not resident. */
+static size_t count_evicted(struct touch_vm *t)
+{
+	size_t page, evicted = 0;
+
+	for (page = 0; page < nr_pages; page++)
+		evicted += !page_idle_entry_present(page_idle_pagemap_entry(touch_vm_hva(t, page)));
+	return evicted;
+}
+
 /* One pass over the area, every page of it young; returns its sample. */
 static struct sample run_pass(struct touch_vm *t, enum pass pass)
 {
@@ -154,15 +172,24 @@ static struct sample run_pass(struct touch_vm *t, enum pass pass)
 	struct timespec start;
 	struct sample s;
 	size_t page;
+	int i;
 
+	if (pass == PASS_EVICT) {
+		/* Into the old generations, which eviction scans. */
+		for (i = 0; i < LRU_GEN_MAX_NR_GENS - 1; i++)
+			mglru_age(memcg_path, memcg_id);
+	}
 	touch_vm_touch(t, all_pages);
-	if (pass == PASS_AGING)
+	if (pass != PASS_IDLE)
 		lru_gen_read(memcg_path, MGLRU_NID, &lruvec);
 	trace_start();
 	clock_gettime(CLOCK_MONOTONIC, &start);
 	if (pass == PASS_AGING) {
 		lru_gen_age(memcg_id, MGLRU_NID, lru_gen_youngest(&lruvec)->seq,
 			    MGLRU_ANON_ONLY, true);
+	} else if (pass == PASS_EVICT) {
+		lru_gen_evict(memcg_id, MGLRU_NID, lru_gen_youngest(&lruvec)->seq - LRU_GEN_MIN_NR_GENS,
+			      MGLRU_ANON_ONLY, nr_pages);
 	} else {
 		/* At most PAGE_IDLE_CHUNK_PAGES - 1 PFNs cannot be tracked (page_idle.h). */
 		for (page = 0; page < nr_pages; page++)
@@ -170,6 +197,9 @@ static struct sample run_pass(struct touch_vm *t, enum pass pass)
 	}
 	s.seconds = elapsed_seconds(start);
 	trace_stop(&s);
+	s.evicted = pass == PASS_EVICT ? count_evicted(t) : 0;
+	if (s.evicted)
+		touch_vm_touch(t, all_pages);	/* back in, for the next sample */
 	return s;
 }
 
@@ -194,10 +224,10 @@ static void measure(struct touch_vm *t, const char *config)
 
 			per_gib[i] = s.seconds / gib;
 			printf("bench: config=%s pass=%s sample=%d seconds_per_gib=%.6f "
-			       "test_calls_per_1000=%.2f clear_calls_per_1000=%.2f pages=%zu\n",
+			       "test_calls_per_1000=%.2f clear_calls_per_1000=%.2f pages=%zu evicted=%zu\n",
 			       config, pass_names[pass], i + 1, per_gib[i],
 			       s.test_calls * 1000.0 / nr_pages, s.clear_calls * 1000.0 / nr_pages,
-			       nr_pages);
+			       nr_pages, s.evicted);
 		}
 		qsort(per_gib, nr_samples, sizeof(*per_gib), cmp_double);
 		pr_info("%-30s: %.6fs per GiB (median of %d)\n", pass_names[pass],
@@ -208,19 +238,20 @@ static void measure(struct touch_vm *t, const char *config)
 static void help(const char *name)
 {
 	puts("");
-	printf("usage: %s [-h] [-m MiB] [-r samples] [-c off|on|both]\n", name);
+	printf("usage: %s [-h] [-m MiB] [-r samples] [-c auto|off|on|both]\n", name);
 	puts("");
 	printf(" -m: guest memory to harvest, in MiB (4 to %d; default: %zu)\n",
 	       TOUCH_VM_MAX_PAGES * 4 / 1024, nr_pages * 4 / 1024);
 	printf(" -r: samples of each pass per configuration (default: %d)\n", nr_samples);
-	puts(" -c: capability 0x0008 of lru_gen/enabled to measure: off, on or both");
-	puts("     (default: both; on needs a kernel with the series)");
+	puts(" -c: capability 0x0008 of lru_gen/enabled to measure: off, on, both, or");
+	puts("     auto: off, and on where the kernel has the series (default: auto)");
 	puts("");
 	exit(0);
 }
 
 int main(int argc, char *argv[])
 {
+	bool measure_off, measure_on;
 	struct touch_vm *t;
 	size_t page;
 	int opt;
@@ -234,10 +265,10 @@ int main(int argc, char *argv[])
 			nr_samples = atoi_positive("Samples", optarg);
 			break;
 		case 'c':
-			measure_off = strcmp(optarg, "on");
-			measure_on = strcmp(optarg, "off");
-			TEST_ASSERT(!strcmp(optarg, "on") || !strcmp(optarg, "off") ||
-				    !strcmp(optarg, "both"), "-c takes off, on or both, not '%s'", optarg);
+			cap_option = optarg;
+			TEST_ASSERT(!strcmp(optarg, "auto") || !strcmp(optarg, "on") ||
+				    !strcmp(optarg, "off") || !strcmp(optarg, "both"),
+				    "-c takes auto, off, on or both, not '%s'", optarg);
 			break;
 		case 'h':
 		default:
@@ -263,6 +294,11 @@ int main(int argc, char *argv[])
 	pr_info("%zu pages (%zu MiB), %d samples, lru_gen/enabled 0x%04x, memcg %s\n",
 		nr_pages, nr_pages * 4 / 1024, nr_samples, caps, memcg_path);
 
+	measure_off = strcmp(cap_option, "on");
+	measure_on = strcmp(cap_option, "off");
+	if (!strcmp(cap_option, "auto"))
+		measure_on = getenv(KERNEL_EXPECT_ENV) ? kernel_expects(KERNEL_EXPECT_SECONDARY_WALK) :
+			     lru_gen_cap_sticks(LRU_GEN_CAP_SECONDARY_MMU_WALK);
 	if (measure_off) {
 		TEST_ASSERT(mglru_set_secondary_walk(caps, false), "Cannot turn 0x0008 off");
 		measure(t, mglru_cap_name(false));
