@@ -11,8 +11,8 @@
  *   walk that batches notifier calls with capability 0x0008
  *   (LRU_GEN_SECONDARY_MMU_WALK) and makes one call per page without it;
  * - idle: one idle page tracking pass, marking every page of the area idle
- *   through page_idle/bitmap, which clears each page's accessed state with
- *   the plain, unbatched clear_young call;
+ *   through page_idle/bitmap (one write per 64-PFN word), which clears each
+ *   page's accessed state with the plain, unbatched clear_young call;
  * - evict: one multi-gen LRU eviction pass over the memcg's old generations
  *   (the pages were aged into them first, then touched again): the rmap
  *   walk and lru_gen_look_around(), which batches the calls for a page's
@@ -70,8 +70,18 @@ static unsigned int caps;
 static const char *memcg_path;
 static int memcg_id;
 
-/* The PFN of each page of the area, for idle page tracking. */
-static uint64_t *pfns;
+/*
+ * The words of page_idle/bitmap that cover the area's pages, with the
+ * area's bits set: an idle page tracking pass writes each once, as a user
+ * marking a whole range idle would, not once per page.
+ */
+struct idle_word {
+	uint64_t index;
+	uint64_t bits;
+};
+static struct idle_word *idle_words;
+static size_t nr_idle_words;
+static int idle_fd;
 
 /* Every page of the area. */
 static unsigned long *all_pages;
@@ -171,7 +181,6 @@ static struct sample run_pass(struct touch_vm *t, enum pass pass)
 	struct lru_gen_lruvec lruvec;
 	struct timespec start;
 	struct sample s;
-	size_t page;
 	int i;
 
 	if (pass == PASS_EVICT) {
@@ -191,9 +200,11 @@ static struct sample run_pass(struct touch_vm *t, enum pass pass)
 		lru_gen_evict(memcg_id, MGLRU_NID, lru_gen_youngest(&lruvec)->seq - LRU_GEN_MIN_NR_GENS,
 			      MGLRU_ANON_ONLY, nr_pages);
 	} else {
-		/* At most PAGE_IDLE_CHUNK_PAGES - 1 PFNs cannot be tracked (page_idle.h). */
-		for (page = 0; page < nr_pages; page++)
-			__page_idle_mark(pfns[page]);
+		size_t w;
+
+		for (w = 0; w < nr_idle_words; w++)
+			TEST_ASSERT(pwrite(idle_fd, &idle_words[w].bits, 8, idle_words[w].index * 8) >= 0,
+				    "Cannot write " PAGE_IDLE_BITMAP_PATH);
 	}
 	s.seconds = elapsed_seconds(start);
 	trace_stop(&s);
@@ -201,6 +212,33 @@ static struct sample run_pass(struct touch_vm *t, enum pass pass)
 	if (s.evicted)
 		touch_vm_touch(t, all_pages);	/* back in, for the next sample */
 	return s;
+}
+
+static int cmp_u64(const void *a, const void *b)
+{
+	uint64_t x = *(const uint64_t *)a, y = *(const uint64_t *)b;
+
+	return x < y ? -1 : x > y;
+}
+
+/* Gather the area's PFNs into the words of page_idle/bitmap. */
+static void idle_words_setup(struct touch_vm *t)
+{
+	uint64_t *pfns = calloc(nr_pages, sizeof(*pfns));
+	size_t page;
+
+	TEST_ASSERT(pfns && (idle_words = calloc(nr_pages, sizeof(*idle_words))), "calloc()");
+	for (page = 0; page < nr_pages; page++)
+		pfns[page] = page_idle_hva_to_pfn(touch_vm_hva(t, page));
+	qsort(pfns, nr_pages, sizeof(*pfns), cmp_u64);
+	for (page = 0; page < nr_pages; page++) {
+		if (!nr_idle_words || idle_words[nr_idle_words - 1].index != pfns[page] / 64)
+			idle_words[nr_idle_words++].index = pfns[page] / 64;
+		idle_words[nr_idle_words - 1].bits |= 1ULL << (pfns[page] % 64);
+	}
+	free(pfns);
+	idle_fd = open(PAGE_IDLE_BITMAP_PATH, O_RDWR);
+	TEST_ASSERT(idle_fd >= 0, "Cannot open " PAGE_IDLE_BITMAP_PATH);
 }
 
 static int cmp_double(const void *a, const void *b)
@@ -253,7 +291,6 @@ int main(int argc, char *argv[])
 {
 	bool measure_off, measure_on;
 	struct touch_vm *t;
-	size_t page;
 	int opt;
 
 	while ((opt = getopt(argc, argv, "hm:r:c:")) != -1) {
@@ -287,12 +324,10 @@ int main(int argc, char *argv[])
 	memcg_path = mglru_test_create("aging_perf_test", nr_pages, &t, &memcg_id);
 	touch_vm_touch(t, all_pages);
 	page_idle_drain_lru();
-	pfns = calloc(nr_pages, sizeof(*pfns));
-	TEST_ASSERT(pfns, "calloc()");
-	for (page = 0; page < nr_pages; page++)
-		pfns[page] = page_idle_hva_to_pfn(touch_vm_hva(t, page));
-	pr_info("%zu pages (%zu MiB), %d samples, lru_gen/enabled 0x%04x, memcg %s\n",
-		nr_pages, nr_pages * 4 / 1024, nr_samples, caps, memcg_path);
+	idle_words_setup(t);
+	pr_info("%zu pages (%zu MiB, %zu words of page_idle/bitmap), %d samples, "
+		"lru_gen/enabled 0x%04x, memcg %s\n", nr_pages, nr_pages * 4 / 1024,
+		nr_idle_words, nr_samples, caps, memcg_path);
 
 	measure_off = strcmp(cap_option, "on");
 	measure_on = strcmp(cap_option, "off");
@@ -312,7 +347,8 @@ int main(int argc, char *argv[])
 
 	tracefs_write("events/kvm/kvm_age_hva/enable", "0");
 	tracefs_write("events/kvm/kvm_test_age_hva/enable", "0");
-	free(pfns);
+	close(idle_fd);
+	free(idle_words);
 	free(all_pages);
 	mglru_test_destroy(t);
 	return 0;
