@@ -66,7 +66,8 @@ main()
 	mkdir -p "$out" || die "$EXIT_RIG" "cannot create $out"
 	run_kernel "$out" series "$arch"
 	run_kernel "$out" baseline "$arch" --baseline
-	python3 "$REPO_DIR/rig/bench.py" --out "$out" "$out"/series/*/ "$out"/baseline/*/
+	# Debian's python3, which python3-matplotlib is for (not a python3 of PATH).
+	/usr/bin/python3 "$REPO_DIR/rig/bench.py" --out "$out" "$out"/series/*/ "$out"/baseline/*/
 }
 
 # Sourced by the unit tests for its functions; run otherwise.
