@@ -28,6 +28,12 @@ import sys
 SCHEMA = 1
 TEST_PREFIX = "aging_perf_test"
 METRICS = ("seconds_per_gib", "calls_per_1000")
+# The interference pass measures the guest's progress while aging runs.
+PASS_METRICS = {"interference": ("progress_ratio",)}
+
+
+def metrics_of(pas):
+    return PASS_METRICS.get(pas, METRICS)
 BASELINE = "baseline/0x0008_off"
 _SAMPLE = re.compile(r"^\s*bench: (?P<fields>.*)$")
 
@@ -53,11 +59,17 @@ def parse_samples(lines):
                 rec[key] = int(value) if value.isdigit() else float(value)
             except ValueError:
                 rec[key] = value
-        for key in ("config", "pass", "sample", "seconds_per_gib", "test_calls_per_1000",
-                    "clear_calls_per_1000"):
+        needed = ["config", "pass", "sample"]
+        if rec.get("pass") in PASS_METRICS:
+            needed += list(PASS_METRICS[rec["pass"]])
+        else:
+            needed += ["seconds_per_gib", "test_calls_per_1000", "clear_calls_per_1000"]
+        for key in needed:
             if key not in rec:
                 raise BenchError("sample without %s: %r" % (key, line.strip()))
-        rec["calls_per_1000"] = round(rec["test_calls_per_1000"] + rec["clear_calls_per_1000"], 2)
+        if "test_calls_per_1000" in rec:
+            rec["calls_per_1000"] = round(rec["test_calls_per_1000"] +
+                                          rec["clear_calls_per_1000"], 2)
         out.append(rec)
     return out
 
@@ -115,7 +127,7 @@ def summarise(samples):
     None without a baseline, or where the baseline's median is 0)."""
     groups = {}
     for s in samples:
-        for metric in METRICS:
+        for metric in metrics_of(s["pass"]):
             key = (s["arch"], s["configuration"], s["pass"], metric)
             groups.setdefault(key, []).append(s[metric])
     rows = []
@@ -140,6 +152,13 @@ def table(rows):
     for r in rows:
         by.setdefault((r["arch"], r["pass"], r["configuration"]), {})[r["metric"]] = r
     for (arch, pas, conf), m in sorted(by.items()):
+        if pas in PASS_METRICS:
+            r = m[PASS_METRICS[pas][0]]
+            out.append("%-7s %-6s %-24s %26s %9s %22s" % (
+                arch, pas[:6], conf, "%.3f/%.3f/%.3f" % (r["min"], r["median"], r["max"]),
+                "-" if r["ratio"] is None else "%.2f" % r["ratio"],
+                "(progress while aging)"))
+            continue
         t, c = m["seconds_per_gib"], m["calls_per_1000"]
         out.append("%-7s %-6s %-24s %26s %9s %22s %9s" % (
             arch, pas, conf, "%.3f/%.3f/%.3f" % (t["min"], t["median"], t["max"]),
@@ -162,9 +181,13 @@ def plot(rows, path):
     fig, axes = plt.subplots(len(panels), len(METRICS), squeeze=False,
                              figsize=(6 * len(METRICS), 2.6 * len(panels)))
     for i, (arch, pas) in enumerate(panels):
-        for j, metric in enumerate(METRICS):
-            mine = [r for r in rows if (r["arch"], r["pass"], r["metric"]) == (arch, pas, metric)]
+        for j in range(len(METRICS)):
             ax = axes[i][j]
+            if j >= len(metrics_of(pas)):
+                ax.axis("off")
+                continue
+            metric = metrics_of(pas)[j]
+            mine = [r for r in rows if (r["arch"], r["pass"], r["metric"]) == (arch, pas, metric)]
             xs = range(len(mine))
             ax.bar(xs, [r["median"] for r in mine],
                    yerr=[[r["median"] - r["min"] for r in mine],

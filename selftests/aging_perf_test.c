@@ -27,6 +27,13 @@
  * has the series (-c auto: KERNEL_EXPECT says so, or without it the bit
  * sticks); -c on or both on a kernel where it does not stick fails.
  *
+ * With -i SECONDS it measures instead how much continuous aging slows the
+ * guest: a memstress guest of -v vCPUs writes its memory over and over, and
+ * its progress (pages written per second, over every vCPU) while a host
+ * thread runs aging passes back to back is compared with its progress in
+ * the same time without aging, windows alternating, -r times:
+ *   bench: config=C pass=interference sample=N progress_ratio=R pages_per_second=P aging_passes=A
+ *
  * Each sample is printed as a line
  *   bench: config=C pass=P sample=N seconds_per_gib=S test_calls_per_1000=T clear_calls_per_1000=U pages=X evicted=E
  * for the runner to collect; the medians are printed at the end.
@@ -44,15 +51,21 @@
 #include <unistd.h>
 #include <linux/bitmap.h>
 
+#include <pthread.h>
+
 #include "kvm_util.h"
+#include "memstress.h"
 #include "test_util.h"
+#include "ucall_common.h"
 #include "access_pattern.h"
 #include "kernel_expect.h"
 #include "kernel_file.h"
 #include "lru_gen.h"
+#include "memcg.h"
 #include "mglru_test.h"
 #include "page_idle.h"
 #include "touch_vm.h"
+#include "zram_swap.h"
 
 #define TRACEFS			"/sys/kernel/tracing"
 /* Room for one event per page of the largest area, on one CPU. */
@@ -61,6 +74,15 @@
 /* Pages of the test area (-m), samples per configuration and pass (-r). */
 static size_t nr_pages = 16384;
 static int nr_samples = 5;
+
+/* -i: seconds per window of the interference measurement (0: passes); -v. */
+static int interference_seconds;
+static int nr_vcpus = 2;
+
+/* Pages the memstress guest has written, and whether the aging thread runs. */
+static uint64_t pages_written;
+static bool aging_running;
+static uint64_t aging_passes;
 
 /* Which 0x0008 settings to measure (-c): auto, off, on, or both. */
 static const char *cap_option = "auto";
@@ -273,16 +295,120 @@ static void measure(struct touch_vm *t, const char *config)
 	}
 }
 
+/* Run a vCPU of the memstress guest until told to stop, counting its pages. */
+static void interference_vcpu(struct memstress_vcpu_args *vcpu_args)
+{
+	struct kvm_vcpu *vcpu = vcpu_args->vcpu;
+
+	while (!READ_ONCE(memstress_args.stop_vcpus)) {
+		vcpu_run(vcpu);
+		TEST_ASSERT_EQ(get_ucall(vcpu, NULL), UCALL_SYNC);
+		__atomic_add_fetch(&pages_written, vcpu_args->pages, __ATOMIC_RELAXED);
+	}
+}
+
+/* Age the memcg back to back until told to stop. */
+static void *aging_thread(void *arg)
+{
+	while (__atomic_load_n(&aging_running, __ATOMIC_ACQUIRE)) {
+		mglru_age(memcg_path, memcg_id);
+		__atomic_add_fetch(&aging_passes, 1, __ATOMIC_RELAXED);
+	}
+	return NULL;
+}
+
+/* The guest's pages per second over the next @seconds. */
+static double progress(int seconds)
+{
+	uint64_t before = __atomic_load_n(&pages_written, __ATOMIC_RELAXED);
+	struct timespec start;
+
+	clock_gettime(CLOCK_MONOTONIC, &start);
+	sleep(seconds);
+	return (__atomic_load_n(&pages_written, __ATOMIC_RELAXED) - before) /
+	       elapsed_seconds(start);
+}
+
+static void measure_interference(const char *config)
+{
+	double quiet, aging, ratios[nr_samples];
+	pthread_t thread;
+	uint64_t passes;
+	int i;
+
+	for (i = 0; i < nr_samples; i++) {
+		quiet = progress(interference_seconds);
+		passes = aging_passes;
+		__atomic_store_n(&aging_running, true, __ATOMIC_RELEASE);
+		pthread_create(&thread, NULL, aging_thread, NULL);
+		aging = progress(interference_seconds);
+		__atomic_store_n(&aging_running, false, __ATOMIC_RELEASE);
+		pthread_join(thread, NULL);
+		TEST_ASSERT(quiet > 0, "The guest made no progress in %ds", interference_seconds);
+		ratios[i] = aging / quiet;
+		printf("bench: config=%s pass=interference sample=%d progress_ratio=%.4f "
+		       "pages_per_second=%.0f aging_passes=%lu\n", config, i + 1, ratios[i], quiet,
+		       (unsigned long)(aging_passes - passes));
+	}
+	qsort(ratios, nr_samples, sizeof(*ratios), cmp_double);
+	pr_info("%-30s: %.3f of the progress without aging (median of %d)\n",
+		"progress while aging", ratios[nr_samples / 2], nr_samples);
+}
+
+/*
+ * A memstress guest of nr_vcpus vCPUs in the test's memcg, writing its
+ * memory continuously; the interference with 0x0008 off and on.
+ */
+static void run_interference(bool measure_off, bool measure_on)
+{
+	struct lru_gen_lruvec lruvec;
+	struct kvm_vm *vm;
+	char name[64];
+
+	snprintf(name, sizeof(name), "aging_perf_test.%d", getpid());
+	memcg_path = memcg_create(name);
+	lru_gen_read(memcg_path, MGLRU_NID, &lruvec);
+	memcg_id = lruvec.memcg_id;
+	memcg_enter();
+	vm = memstress_create_vm(VM_MODE_DEFAULT, nr_vcpus,
+				 nr_pages * getpagesize() / nr_vcpus, 1,
+				 VM_MEM_SRC_ANONYMOUS, true);
+	memstress_start_vcpu_threads(nr_vcpus, interference_vcpu);
+	pr_info("%d vCPUs writing %zu MiB, %d s windows, %d samples, lru_gen/enabled 0x%04x\n",
+		nr_vcpus, nr_pages * 4 / 1024, interference_seconds, nr_samples, caps);
+	/* Until every page was written once, progress also measures faults. */
+	while (__atomic_load_n(&pages_written, __ATOMIC_RELAXED) < nr_pages)
+		usleep(10000);
+	if (measure_off) {
+		TEST_ASSERT(mglru_set_secondary_walk(caps, false), "Cannot turn 0x0008 off");
+		measure_interference(mglru_cap_name(false));
+	}
+	if (measure_on) {
+		TEST_ASSERT(mglru_set_secondary_walk(caps, true), "%s: cannot measure 0x0008 on",
+			    MGLRU_NO_CAP);
+		measure_interference(mglru_cap_name(true));
+	}
+	WRITE_ONCE(memstress_args.stop_vcpus, true);
+	memstress_join_vcpu_threads(nr_vcpus);
+	memcg_leave();
+	memstress_destroy_vm(vm);
+	zram_swap_remove();
+}
+
 static void help(const char *name)
 {
 	puts("");
-	printf("usage: %s [-h] [-m MiB] [-r samples] [-c auto|off|on|both]\n", name);
+	printf("usage: %s [-h] [-m MiB] [-r samples] [-c auto|off|on|both] [-i seconds [-v vcpus]]\n",
+	       name);
 	puts("");
 	printf(" -m: guest memory to harvest, in MiB (4 to %d; default: %zu)\n",
 	       TOUCH_VM_MAX_PAGES * 4 / 1024, nr_pages * 4 / 1024);
 	printf(" -r: samples of each pass per configuration (default: %d)\n", nr_samples);
 	puts(" -c: capability 0x0008 of lru_gen/enabled to measure: off, on, both, or");
 	puts("     auto: off, and on where the kernel has the series (default: auto)");
+	puts(" -i: measure the guest's progress under continuous aging instead, in");
+	puts("     windows of this many seconds with and without aging (default: off)");
+	printf(" -v: vCPUs of the guest for -i (default: %d)\n", nr_vcpus);
 	puts("");
 	exit(0);
 }
@@ -293,7 +419,7 @@ int main(int argc, char *argv[])
 	struct touch_vm *t;
 	int opt;
 
-	while ((opt = getopt(argc, argv, "hm:r:c:")) != -1) {
+	while ((opt = getopt(argc, argv, "hm:r:c:i:v:")) != -1) {
 		switch (opt) {
 		case 'm':
 			nr_pages = (size_t)atoi_positive("Memory (MiB)", optarg) * 256;
@@ -307,6 +433,13 @@ int main(int argc, char *argv[])
 				    !strcmp(optarg, "off") || !strcmp(optarg, "both"),
 				    "-c takes auto, off, on or both, not '%s'", optarg);
 			break;
+		case 'i':
+			interference_seconds = atoi_positive("Seconds", optarg);
+			break;
+		case 'v':
+			nr_vcpus = atoi_positive("vCPUs", optarg);
+			TEST_ASSERT(nr_vcpus <= KVM_MAX_VCPUS, "-v takes at most %d", KVM_MAX_VCPUS);
+			break;
 		case 'h':
 		default:
 			help(argv[0]);
@@ -316,6 +449,15 @@ int main(int argc, char *argv[])
 		    "-m takes 4 to %d MiB", TOUCH_VM_MAX_PAGES * 4 / 1024);
 
 	caps = mglru_test_setup(2 * nr_pages);
+	measure_off = strcmp(cap_option, "on");
+	measure_on = strcmp(cap_option, "off");
+	if (!strcmp(cap_option, "auto"))
+		measure_on = getenv(KERNEL_EXPECT_ENV) ? kernel_expects(KERNEL_EXPECT_SECONDARY_WALK) :
+			     lru_gen_cap_sticks(LRU_GEN_CAP_SECONDARY_MMU_WALK);
+	if (interference_seconds) {
+		run_interference(measure_off, measure_on);
+		return 0;
+	}
 	TEST_REQUIRE_FEATURE(KERNEL_EXPECT_PAGE_IDLE, page_idle_available(),
 			     "no idle page tracking (%s)", PAGE_IDLE_BITMAP_PATH);
 	trace_setup();
@@ -329,11 +471,6 @@ int main(int argc, char *argv[])
 		"lru_gen/enabled 0x%04x, memcg %s\n", nr_pages, nr_pages * 4 / 1024,
 		nr_idle_words, nr_samples, caps, memcg_path);
 
-	measure_off = strcmp(cap_option, "on");
-	measure_on = strcmp(cap_option, "off");
-	if (!strcmp(cap_option, "auto"))
-		measure_on = getenv(KERNEL_EXPECT_ENV) ? kernel_expects(KERNEL_EXPECT_SECONDARY_WALK) :
-			     lru_gen_cap_sticks(LRU_GEN_CAP_SECONDARY_MMU_WALK);
 	if (measure_off) {
 		TEST_ASSERT(mglru_set_secondary_walk(caps, false), "Cannot turn 0x0008 off");
 		measure(t, mglru_cap_name(false));

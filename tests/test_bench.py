@@ -121,3 +121,15 @@ def test_a_run_without_samples_is_an_error(tmp_path, capsys):
         ("x86_64", "aging_perf_test", "", "pass", ["    # nothing measured"])])
     assert bench.main(["--out", str(tmp_path / "bench"), series]) == 1
     assert "printed no sample" in capsys.readouterr().err
+
+
+def test_interference_samples_have_their_own_metric():
+    got = bench.parse_samples(["    bench: config=0x0008_on pass=interference sample=2 "
+                               "progress_ratio=0.9312 pages_per_second=812345 aging_passes=41"])
+    assert got == [{"config": "0x0008_on", "pass": "interference", "sample": 2,
+                    "progress_ratio": 0.9312, "pages_per_second": 812345, "aging_passes": 41}]
+    rows = bench.summarise([dict(got[0], arch="x86_64", configuration="series/0x0008_on")])
+    assert [(r["metric"], r["median"]) for r in rows] == [("progress_ratio", 0.9312)]
+    assert "(progress while aging)" in bench.table(rows)[1]
+    with pytest.raises(bench.BenchError, match="sample without progress_ratio"):
+        bench.parse_samples(["bench: config=x pass=interference sample=1 pages_per_second=1"])

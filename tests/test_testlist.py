@@ -66,8 +66,9 @@ def test_the_benchmark_list_is_valid():
     path = os.path.join(REPO, "bench.list")
     proc = rig_bash('testlist_check "$1"', path)
     assert (proc.returncode, proc.stderr) == (0, "")
-    assert names(select(path, "*", "x86_64")) == ["aging_perf_test", "aging_perf_test.npt0"]
-    assert names(select(path, "*", "arm64")) == ["aging_perf_test"]
+    assert names(select(path, "*", "x86_64")) == [
+        "aging_perf_test", "aging_perf_test.npt0", "aging_perf_test.interference"]
+    assert names(select(path, "*", "arm64")) == ["aging_perf_test", "aging_perf_test.interference"]
 
 
 BAD_LINES = [
