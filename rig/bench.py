@@ -80,11 +80,20 @@ def config_name(kernel, cmdline, cap):
     return "%s%s/%s" % (kernel, mmu, cap)
 
 
+def kernel_of(meta, env):
+    """'series' or 'baseline': what the guest's kernel was built with (its
+    KERNEL_EXPECT lists the series' capability), else whether the run
+    applied the series (a --kernel-src tree may hold it either way)."""
+    expect = env.get("kernel_expect")
+    if expect is not None:
+        return "series" if "lru_gen_secondary_mmu_walk" in expect.split(",") else "baseline"
+    return "baseline" if meta.get("series_hash", "none") == "none" else "series"
+
+
 def load_run(run_dir):
     """(provenance, samples) of one run directory."""
     with open(os.path.join(run_dir, "meta.json"), encoding="utf-8") as f:
         meta = json.load(f)
-    kernel = "baseline" if meta.get("series_hash", "none") == "none" else "series"
     path = os.path.join(run_dir, "tests.jsonl")
     if not os.path.exists(path):
         raise BenchError("%s has no tests.jsonl: not a finished run" % run_dir)
@@ -100,6 +109,8 @@ def load_run(run_dir):
     for t in tests:
         if not t["name"].startswith(TEST_PREFIX):
             continue
+        env = boots.get((t["arch"], str(t["boot"])), {})
+        kernel = kernel_of(meta, env)
         where = "%s %s %s [%s]" % (kernel, t["arch"], t["name"], t.get("cmdline") or "-")
         if t["status"] != "pass":
             raise BenchError("%s could not be measured: %s: %s" % (where, t["status"], t["reason"]))
@@ -107,7 +118,6 @@ def load_run(run_dir):
             found = parse_samples(f)
         if not found:
             raise BenchError("%s printed no sample" % where)
-        env = boots.get((t["arch"], str(t["boot"])), {})
         for s in found:
             s.update(arch=t["arch"], kernel=kernel,
                      configuration=config_name(kernel, t.get("cmdline"), s["config"]),
@@ -117,7 +127,8 @@ def load_run(run_dir):
         raise BenchError("%s holds no %s result" % (run_dir, TEST_PREFIX))
     prov = {k: meta.get(k) for k in ("rig_commit", "date", "source", "series_hash",
                                       "qemu_version", "accelerator", "config_sha256")}
-    prov.update(run_dir=os.path.abspath(run_dir), kernel=kernel)
+    prov.update(run_dir=os.path.abspath(run_dir),
+                kernel=sorted({s["kernel"] for s in samples}))
     return prov, samples
 
 

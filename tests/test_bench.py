@@ -98,7 +98,7 @@ def test_report_of_two_runs(tmp_path, capsys):
     assert bench.main(["--out", str(out), series, base]) == 0
     data = json.loads((out / "bench.json").read_text())
     assert data["schema"] == bench.SCHEMA
-    assert {r["kernel"] for r in data["runs"]} == {"series", "baseline"}
+    assert sorted(r["kernel"] for r in data["runs"]) == [["baseline"], ["series"]]
     assert sorted({s["configuration"] for s in data["samples"]}) == [
         "baseline/0x0008_off", "series+npt0/0x0008_on", "series/0x0008_off", "series/0x0008_on"]
     assert all(s["guest_kernel"] == "6.12.117+" for s in data["samples"])
@@ -133,3 +133,13 @@ def test_interference_samples_have_their_own_metric():
     assert "(progress while aging)" in bench.table(rows)[1]
     with pytest.raises(bench.BenchError, match="sample without progress_ratio"):
         bench.parse_samples(["bench: config=x pass=interference sample=1 pages_per_second=1"])
+
+
+def test_the_kernel_is_named_by_what_it_was_built_with():
+    """A --kernel-src run applies no series itself, yet its tree may hold
+    it: the guest's KERNEL_EXPECT decides."""
+    walk = {"kernel_expect": "kvm,lru_gen,lru_gen_secondary_mmu_walk"}
+    assert bench.kernel_of({"series_hash": "none"}, walk) == "series"
+    assert bench.kernel_of({"series_hash": "abc"}, {"kernel_expect": "kvm,lru_gen"}) == "baseline"
+    assert bench.kernel_of({"series_hash": "abc"}, {}) == "series"
+    assert bench.kernel_of({"series_hash": "none"}, {}) == "baseline"
