@@ -173,6 +173,18 @@ def parse_results(lines, indent=0):
 _SUBTEST_PLAN = re.compile(r"^    1\.\.(?P<count>\d+)")
 
 
+def cases_reason(failed, reported, planned):
+    """Why a test that exited 0 failed after all, from its own KTAP cases:
+    the names of the FAILED ones, or fewer REPORTED than PLANNED (None if
+    no plan was seen); None if its cases agree with its exit status."""
+    if failed:
+        return "exited 0, but its case%s failed: %s" % (
+            "s" if len(failed) > 1 else "", ", ".join(failed))
+    if planned is not None and reported < planned:
+        return "exited 0, but reported %d of the %d cases it planned" % (reported, planned)
+    return None
+
+
 def check_subtests(res):
     """A test that exited 0 although one of its own KTAP cases failed, or
     that reported fewer cases than it planned, passed by mistake: it
@@ -181,14 +193,16 @@ def check_subtests(res):
         return
     failed = [s.name or "#%d" % s.num for s in res.subtests if s.status in FAILED_STATUSES]
     planned = next((int(m.group("count")) for m in map(_SUBTEST_PLAN.match, res.log) if m), None)
-    if failed:
-        res.status = FAIL
-        res.reason = "exited 0, but its case%s failed: %s" % (
-            "s" if len(failed) > 1 else "", ", ".join(failed))
-    elif planned is not None and len(res.subtests) < planned:
-        res.status = FAIL
-        res.reason = "exited 0, but reported %d of the %d cases it planned" % (
-            len(res.subtests), planned)
+    reason = cases_reason(failed, len(res.subtests), planned)
+    if reason:
+        res.status, res.reason = FAIL, reason
+
+
+def read_plan(path):
+    """[(name, timeout seconds)] of a guest plan (NAME|TIMEOUT|NEEDS|COMMAND
+    lines, as rig/testlist.sh writes them)."""
+    with open(path, encoding="utf-8") as f:
+        return [(l.split("|")[0], int(l.split("|")[1])) for l in f.read().splitlines() if l.strip()]
 
 
 def find_report(line):

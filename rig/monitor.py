@@ -51,17 +51,6 @@ def log(msg):
     sys.stderr.flush()
 
 
-def read_plan(path):
-    """[(name, timeout seconds)] from NAME|TIMEOUT|NEEDS|COMMAND lines."""
-    out = []
-    with open(path, encoding="utf-8") as f:
-        for line in f:
-            if line.strip():
-                fields = line.rstrip("\n").split("|")
-                out.append((fields[0], int(fields[1])))
-    return out
-
-
 class Watch:
     """What the guest has said so far, and until when it may stay silent."""
 
@@ -71,7 +60,6 @@ class Watch:
         self.margin = margin
         self.phase = "boot"         # boot, test, between, done
         self.test = None            # number of the running test
-        self.ended = None           # number of the test that ended last
         self.cases = {}             # test number -> [None for a good case, or a failed one's name]
         self.planned = {}           # test number -> the cases its KTAP plan announced
         self.deadline = start + margin
@@ -111,7 +99,7 @@ class Watch:
             # What follows belongs to no test (report.py agrees).
             self._deadline(now, self.margin, "the guest printed nothing for %ds after test %d ended"
                            % (self.margin, self.test or 0))
-            self.phase, self.ended, self.test = "between", self.test, None
+            self.phase, self.test = "between", None
             return
         if line.startswith("# rig: done"):
             self.phase, self.test = "done", None
@@ -157,18 +145,13 @@ class Watch:
         reps = self.reports.get(num, {})
         cases = self.cases.get(num, [])
         failed = [c for c in cases if c]
+        cases_why = ktap.cases_reason(failed, len(cases), self.planned.get(num))
         if reps and status not in ktap.FAILED_STATUSES:
-            first, kind, count = next(iter(reps.values()))
+            first, kind, _ = next(iter(reps.values()))
             status = ktap.FAIL
             reason = "kernel %s: %s" % (kind, first)
-        elif status == ktap.PASS and failed:
-            status = ktap.FAIL
-            reason = "exited 0, but its case%s failed: %s" % (
-                "s" if len(failed) > 1 else "", ", ".join(failed))
-        elif status == ktap.PASS and len(cases) < self.planned.get(num, 0):
-            status = ktap.FAIL
-            reason = "exited 0, but reported %d of the %d cases it planned" % (
-                len(cases), self.planned[num])
+        elif status == ktap.PASS and cases_why:
+            status, reason = ktap.FAIL, cases_why
         word = {ktap.PASS: "ok    ", ktap.SKIP: "skip  ", ktap.XFAIL: "xfail "}.get(status, "FAILED")
         note = reason
         repeats = sum(r[2] for r in reps.values()) - len(reps)
@@ -194,7 +177,7 @@ def kill(proc):
 
 
 def monitor(args, qemu):
-    plan = read_plan(args.plan)
+    plan = ktap.read_plan(args.plan)
     parent = os.getppid()
     start = time.monotonic()
     watch = Watch(args.arch, plan, args.margin, start)

@@ -25,12 +25,6 @@ sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import ktap  # noqa: E402
 
 
-def read_plan(path):
-    """The test names of a guest plan (NAME|TIMEOUT|NEEDS|COMMAND lines)."""
-    with open(path, encoding="utf-8") as f:
-        return [l.split("|", 1)[0] for l in f.read().splitlines() if l.strip()]
-
-
 def safe_name(name):
     return "".join(c if c.isalnum() or c in "-_.+" else "_" for c in name)
 
@@ -131,7 +125,7 @@ def apply_watchdog(boot, watchdog, lines):
 def cmd_boot(args):
     with open(args.console, encoding="utf-8", errors="replace") as f:
         text = f.read()
-    names = read_plan(args.plan)
+    names = [name for name, _ in ktap.read_plan(args.plan)]
     boot = ktap.parse_console(text, names)
     status = {}
     if args.status and os.path.exists(args.status):

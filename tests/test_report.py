@@ -10,6 +10,7 @@ import xml.etree.ElementTree as ET
 
 import pytest
 
+import ktap
 import report
 from conftest import console
 
@@ -332,11 +333,11 @@ def test_summary_of_nothing(run, capsys):
 
 
 def test_read_plan(tmp_path):
-    """The plan's test names are the first field of each non-blank line,
-    the command may contain anything."""
+    """The plan's test names and timeouts are the first two fields of each
+    non-blank line, the command may contain anything."""
     plan = tmp_path / "p.plan"
-    plan.write_text("a.1|60|kvm|a -x 1\n\na.2|60|-|a -x 1 | tee\n")
-    assert report.read_plan(str(plan)) == ["a.1", "a.2"]
+    plan.write_text("a.1|60|kvm|a -x 1\n\na.2|90|-|a -x 1 | tee\n")
+    assert ktap.read_plan(str(plan)) == [("a.1", 60), ("a.2", 90)]
 
 
 def _elf(tmp_path, debug):
