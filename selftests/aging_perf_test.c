@@ -86,6 +86,10 @@ static uint64_t aging_passes;
 
 /* Which 0x0008 settings to measure (-c): auto, off, on, or both. */
 static const char *cap_option = "auto";
+static bool measure_off, measure_on;
+
+/* The test area of the passes. */
+static struct touch_vm *area;
 
 /* lru_gen/enabled as found, with the multi-gen LRU on; the memcg. */
 static unsigned int caps;
@@ -270,7 +274,7 @@ static int cmp_double(const void *a, const void *b)
 	return x < y ? -1 : x > y;
 }
 
-static void measure(struct touch_vm *t, const char *config)
+static void measure_passes(const char *config)
 {
 	double gib = (double)nr_pages * getpagesize() / (1UL << 30);
 	double per_gib[nr_samples];
@@ -280,7 +284,7 @@ static void measure(struct touch_vm *t, const char *config)
 	pr_info("capability 0x0008 %s:\n", strstr(config, "_on") ? "on" : "off");
 	for (pass = 0; pass < NR_PASSES; pass++) {
 		for (i = 0; i < nr_samples; i++) {
-			struct sample s = run_pass(t, pass);
+			struct sample s = run_pass(area, pass);
 
 			per_gib[i] = s.seconds / gib;
 			printf("bench: config=%s pass=%s sample=%d seconds_per_gib=%.6f "
@@ -356,10 +360,27 @@ static void measure_interference(const char *config)
 }
 
 /*
+ * Run @measure with 0x0008 off and on, as -c asked: numbers for the wrong
+ * configuration are worse than none, so one that cannot be set fails.
+ */
+static void measure_caps(void (*measure)(const char *config))
+{
+	if (measure_off) {
+		TEST_ASSERT(mglru_set_secondary_walk(caps, false), "Cannot turn 0x0008 off");
+		measure(mglru_cap_name(false));
+	}
+	if (measure_on) {
+		TEST_ASSERT(mglru_set_secondary_walk(caps, true), "%s: cannot measure 0x0008 on",
+			    MGLRU_NO_CAP);
+		measure(mglru_cap_name(true));
+	}
+}
+
+/*
  * A memstress guest of nr_vcpus vCPUs in the test's memcg, writing its
  * memory continuously; the interference with 0x0008 off and on.
  */
-static void run_interference(bool measure_off, bool measure_on)
+static void run_interference(void)
 {
 	struct lru_gen_lruvec lruvec;
 	struct kvm_vm *vm;
@@ -379,15 +400,7 @@ static void run_interference(bool measure_off, bool measure_on)
 	/* Until every page was written once, progress also measures faults. */
 	while (__atomic_load_n(&pages_written, __ATOMIC_RELAXED) < nr_pages)
 		usleep(10000);
-	if (measure_off) {
-		TEST_ASSERT(mglru_set_secondary_walk(caps, false), "Cannot turn 0x0008 off");
-		measure_interference(mglru_cap_name(false));
-	}
-	if (measure_on) {
-		TEST_ASSERT(mglru_set_secondary_walk(caps, true), "%s: cannot measure 0x0008 on",
-			    MGLRU_NO_CAP);
-		measure_interference(mglru_cap_name(true));
-	}
+	measure_caps(measure_interference);
 	WRITE_ONCE(memstress_args.stop_vcpus, true);
 	memstress_join_vcpu_threads(nr_vcpus);
 	memcg_leave();
@@ -415,8 +428,6 @@ static void help(const char *name)
 
 int main(int argc, char *argv[])
 {
-	bool measure_off, measure_on;
-	struct touch_vm *t;
 	int opt;
 
 	while ((opt = getopt(argc, argv, "hm:r:c:i:v:")) != -1) {
@@ -455,7 +466,7 @@ int main(int argc, char *argv[])
 		measure_on = getenv(KERNEL_EXPECT_ENV) ? kernel_expects(KERNEL_EXPECT_SECONDARY_WALK) :
 			     lru_gen_cap_sticks(LRU_GEN_CAP_SECONDARY_MMU_WALK);
 	if (interference_seconds) {
-		run_interference(measure_off, measure_on);
+		run_interference();
 		return 0;
 	}
 	TEST_REQUIRE_FEATURE(KERNEL_EXPECT_PAGE_IDLE, page_idle_available(),
@@ -463,30 +474,21 @@ int main(int argc, char *argv[])
 	trace_setup();
 	all_pages = bitmap_zalloc(nr_pages);
 	access_pattern_fill(all_pages, nr_pages, PATTERN_ALL, 0);
-	memcg_path = mglru_test_create("aging_perf_test", nr_pages, &t, &memcg_id);
-	touch_vm_touch(t, all_pages);
+	memcg_path = mglru_test_create("aging_perf_test", nr_pages, &area, &memcg_id);
+	touch_vm_touch(area, all_pages);
 	page_idle_drain_lru();
-	idle_words_setup(t);
+	idle_words_setup(area);
 	pr_info("%zu pages (%zu MiB, %zu words of page_idle/bitmap), %d samples, "
 		"lru_gen/enabled 0x%04x, memcg %s\n", nr_pages, nr_pages * 4 / 1024,
 		nr_idle_words, nr_samples, caps, memcg_path);
 
-	if (measure_off) {
-		TEST_ASSERT(mglru_set_secondary_walk(caps, false), "Cannot turn 0x0008 off");
-		measure(t, mglru_cap_name(false));
-	}
-	if (measure_on) {
-		/* Numbers for the wrong configuration are worse than none. */
-		TEST_ASSERT(mglru_set_secondary_walk(caps, true), "%s: cannot measure 0x0008 on",
-			    MGLRU_NO_CAP);
-		measure(t, mglru_cap_name(true));
-	}
+	measure_caps(measure_passes);
 
 	tracefs_write("events/kvm/kvm_age_hva/enable", "0");
 	tracefs_write("events/kvm/kvm_test_age_hva/enable", "0");
 	close(idle_fd);
 	free(idle_words);
 	free(all_pages);
-	mglru_test_destroy(t);
+	mglru_test_destroy(area);
 	return 0;
 }
