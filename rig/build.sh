@@ -150,6 +150,10 @@ selftests_build()
 	mkdir -p "$stage/scripts" "$stage/arch/arm64"
 	rsync -rl --checksum "$tree/scripts/subarch.include" "$stage/scripts/" || return 1
 	rsync -rl --checksum --delete "$tree/arch/arm64/tools/" "$stage/arch/arm64/tools/" || return 1
+	# Test drivers' interfaces that are not exported, e.g.
+	# lib/test_mmu_notifier_young_uapi.h, are included from the tree.
+	mkdir -p "$stage/lib"
+	rsync -rl --checksum --delete --include='*_uapi.h' --exclude='*' "$tree/lib/" "$stage/lib/" || return 1
 	"$REPO_DIR/rig/install-selftests.sh" "$stage/tools/testing/selftests/kvm" > /dev/null || return 1
 
 	for prog in "$@"; do

@@ -9,7 +9,8 @@
 #   - W=1 adds no new warning in the C files the patch touches (compared
 #     with the same files before the patch).
 # Then, with the whole series, x86_64 also builds with CONFIG_KVM=n and with
-# CONFIG_LRU_GEN=n (configs/check-*.config).
+# CONFIG_LRU_GEN=n, and both arches build the test driver as a module
+# (configs/check-*.config).
 #
 # It works in a git worktree of the runner's throwaway patched tree with
 # O= directories of its own, so the runner's builds are not disturbed.
@@ -106,24 +107,32 @@ check_patch()
 	done
 }
 
-# check_extra WT NAME FRAGMENT: the whole series builds on x86_64 with an
-# extra fragment.
+# check_extra WT ARCH NAME FRAGMENT: the whole series builds for ARCH with an
+# extra fragment, and its modules too if the fragment enables modules.
 check_extra()
 {
-	local wt=$1 name=$2 frag=$3 objdir="$RIG_CACHE/build/patchcheck/x86_64-$2" rc=0
+	local wt=$1 arch=$2 name=$3 frag=$4 objdir="$RIG_CACHE/build/patchcheck/$2-$3" rc=0
+	local -a vars
 
-	kernel_build "$wt" "$objdir" x86_64 "$REPO_DIR/configs/common.config" \
-		"$REPO_DIR/configs/x86_64.config" "$frag" || rc=$?
+	kernel_build "$wt" "$objdir" "$arch" "$REPO_DIR/configs/common.config" \
+		"$REPO_DIR/configs/$arch.config" "$frag" || rc=$?
+	if ((rc == 0)) && grep -q '^CONFIG_MODULES=y' "$objdir/.config"; then
+		mapfile -t vars < <(arch_make_vars "$arch")
+		info "  make modules (log: $objdir/modules.log)"
+		run_logged "$objdir/modules.log" \
+			make -C "$wt" O="$objdir" "${vars[@]}" -j"$(nproc)" modules || rc=5
+	fi
 	case $rc in
-	0) record "series build x86_64 $name" ok ;;
-	3) record "series build x86_64 $name" FAIL "config options dropped" ;;
-	*) record "series build x86_64 $name" FAIL "see $objdir/build.log" ;;
+	0) record "series build $arch $name" ok ;;
+	3) record "series build $arch $name" FAIL "config options dropped" ;;
+	5) record "series build $arch $name" FAIL "modules: see $objdir/modules.log" ;;
+	*) record "series build $arch $name" FAIL "see $objdir/build.log" ;;
 	esac
 }
 
 main()
 {
-	local arch_opt=all extra=1 src tree wt n=0 commit patch rc=0
+	local arch_opt=all extra=1 src tree wt n=0 commit patch rc=0 arch
 	local -a arches commits patches
 
 	while (($#)); do
@@ -134,7 +143,7 @@ main()
 			shift
 			;;
 		--no-extra) extra=0 ;;
-		-h|--help) sed -n '3,21p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
+		-h|--help) sed -n '3,22p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
 		*) die "$EXIT_USAGE" "unknown option '$1'" ;;
 		esac
 		shift
@@ -173,8 +182,14 @@ main()
 	done
 	if ((extra)); then
 		phase_begin "whole series, x86_64, CONFIG_KVM=n and CONFIG_LRU_GEN=n"
-		check_extra "$wt" nokvm "$REPO_DIR/configs/check-nokvm.config"
-		check_extra "$wt" nolrugen "$REPO_DIR/configs/check-nolrugen.config"
+		check_extra "$wt" x86_64 nokvm "$REPO_DIR/configs/check-nokvm.config"
+		check_extra "$wt" x86_64 nolrugen "$REPO_DIR/configs/check-nolrugen.config"
+		phase_end
+		phase_begin "whole series, the test driver as a module"
+		for arch in "${arches[@]}"; do
+			check_extra "$wt" "$arch" driver-module \
+				"$REPO_DIR/configs/check-driver-module.config"
+		done
 		phase_end
 	fi
 	echo
