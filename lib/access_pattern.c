@@ -45,10 +45,19 @@ enum access_pattern access_pattern_parse(const char *name)
 	return pattern;
 }
 
+/*
+ * The selftests' generator is a Park-Miller LCG modulo 2^31 - 1: a seed that
+ * is a multiple of it (0, 2^31 - 1) would stay 0 forever and make
+ * PATTERN_RANDOM every page.  Such seeds stand for another one.
+ */
+#define LCG_MODULUS		0x7fffffffU
+#define LCG_STALLED_SEED	0x2545f491U
+
 void access_pattern_fill(unsigned long *bitmap, size_t nr_pages,
 			 enum access_pattern pattern, uint32_t seed)
 {
-	struct guest_random_state rng = new_guest_random_state(seed);
+	struct guest_random_state rng =
+		new_guest_random_state(seed % LCG_MODULUS ? seed : LCG_STALLED_SEED);
 	size_t page, step;
 
 	TEST_ASSERT(nr_pages, "An access pattern needs at least one page");

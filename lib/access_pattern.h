@@ -42,7 +42,9 @@ enum access_pattern access_pattern_parse(const char *name);
 /*
  * Fill @bitmap (natural order, @nr_pages bits, other bits of its last word
  * cleared) with @pattern.  @seed drives PATTERN_RANDOM and is ignored by the
- * others; the same seed always gives the same pattern.
+ * others; the same seed always gives the same pattern, and every seed a mix
+ * of touched and untouched pages (0 and 2^31 - 1, which would stall the
+ * generator, stand for another seed).
  */
 void access_pattern_fill(unsigned long *bitmap, size_t nr_pages,
 			 enum access_pattern pattern, uint32_t seed);
