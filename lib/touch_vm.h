@@ -19,6 +19,7 @@
 #ifndef SELFTEST_KVM_TOUCH_VM_H
 #define SELFTEST_KVM_TOUCH_VM_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -31,9 +32,22 @@ struct touch_vm {
 	char *mem;		/* host mapping of the test area */
 	size_t nr_pages;
 	size_t page_size;
+	bool owns_mem;		/* mem was mapped by touch_vm_create() */
 };
 
 struct touch_vm *touch_vm_create(size_t nr_pages);
+
+/*
+ * The same, with a choice of memory and layout.  @mem, if not NULL, is the
+ * host memory of the test area (@nr_pages pages; the caller maps and unmaps
+ * it, so several VMs can share it).  @split, if not 0, splits the area into
+ * two memslots: its first @split pages at a guest address above the rest,
+ * so the two memslots have different HVA-to-GPA offsets and their GPA
+ * order is the reverse of their HVA order.  Pages are still numbered in
+ * HVA order, patterns included.
+ */
+struct touch_vm *__touch_vm_create(size_t nr_pages, char *mem, size_t split);
+
 void touch_vm_destroy(struct touch_vm *t);
 
 /* Let the guest touch the pages of @pattern (@t->nr_pages bits). */

@@ -57,15 +57,7 @@
 #include "ucall_common.h"
 #include "access_pattern.h"
 #include "kernel_expect.h"
-
-/*
- * The driver's interface is not exported: like lib/test_hmm_uapi.h for the mm
- * selftests, it is included from the kernel tree the test is built in.
- */
-#if __has_include("../../../../lib/test_mmu_notifier_young_uapi.h")
-#include "../../../../lib/test_mmu_notifier_young_uapi.h"
-#define HAVE_TMNY_UAPI 1
-#endif
+#include "tmny.h"
 
 #ifdef HAVE_TMNY_UAPI
 
@@ -985,17 +977,6 @@ static void run_backing(enum backing backing)
 		ksft_test_result_missing(backing_features[backing], why, "concurrency");
 }
 
-static bool detect_fast_path(void)
-{
-#if defined(__x86_64__)
-	return kvm_is_tdp_enabled() && get_kvm_param_bool("tdp_mmu");
-#elif defined(__aarch64__)
-	return true;
-#else
-	return false;
-#endif
-}
-
 /*
  * Whether KVM maps 2 MiB of guest memory at once where the host does.  Not
  * with x86's shadow paging: the guest maps its test area with 4 KiB pages,
@@ -1048,7 +1029,7 @@ int main(int argc, char *argv[])
 			     "cannot open %s (%s): kernel without CONFIG_TEST_MMU_NOTIFIER_YOUNG?",
 			     TMNY_DEVICE_PATH, strerror(errno));
 
-	fast_path = detect_fast_path();
+	fast_path = tmny_fast_path();
 	huge_mappings = detect_huge_mappings();
 	ksft_print_header();
 	ksft_print_msg("seed %u; KVM has %s fast path for bitmap calls; %s huge mappings\n",

@@ -1,0 +1,64 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * The MMU notifier test driver, /dev/test_mmu_notifier_young
+ * (CONFIG_TEST_MMU_NOTIFIER_YOUNG): calls mmu_notifier_test_young(),
+ * mmu_notifier_clear_young() and their bitmap variants on the caller's mm.
+ *
+ * Its interface is not exported: like lib/test_hmm_uapi.h for the mm
+ * selftests, it is included from the kernel tree the test is built in
+ * (this file is installed in tools/testing/selftests/kvm/include/).
+ * HAVE_TMNY_UAPI tells whether that tree has the driver.
+ */
+#ifndef SELFTEST_KVM_TMNY_H
+#define SELFTEST_KVM_TMNY_H
+
+#if __has_include("../../../../../lib/test_mmu_notifier_young_uapi.h")
+#include "../../../../../lib/test_mmu_notifier_young_uapi.h"
+#define HAVE_TMNY_UAPI 1
+
+#include <errno.h>
+#include <stdbool.h>
+#include <stdint.h>
+#include <sys/ioctl.h>
+
+#include "kvm_util.h"
+#include "processor.h"
+
+/*
+ * One call on [@start, @end) with @bitmap (NULL for the plain calls): the
+ * result mask (TMNY_YOUNG...), or -errno.
+ */
+static inline int tmny_call(int fd, unsigned long cmd, uint64_t start,
+			    uint64_t end, uint64_t *bitmap)
+{
+	struct tmny_args args = {
+		.start = start,
+		.end = end,
+		.bitmap = (uint64_t)(uintptr_t)bitmap,
+	};
+
+	if (ioctl(fd, cmd, &args))
+		return -errno;
+	return args.result;
+}
+
+/*
+ * Whether KVM answers bitmap calls on this host, its fast path: arm64, and
+ * x86 with the TDP MMU and hardware Accessed bits (NPT, or EPT with A/D
+ * bits).  Elsewhere bitmap calls report TMNY_YOUNG_BITMAP_UNRELIABLE.
+ */
+static inline bool tmny_fast_path(void)
+{
+#if defined(__x86_64__)
+	if (!kvm_is_tdp_enabled() || !get_kvm_param_bool("tdp_mmu"))
+		return false;
+	return !host_cpu_is_intel || get_kvm_intel_param_bool("eptad");
+#elif defined(__aarch64__)
+	return true;
+#else
+	return false;
+#endif
+}
+#endif
+
+#endif /* SELFTEST_KVM_TMNY_H */

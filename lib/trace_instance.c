@@ -1,0 +1,93 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * A tracefs instance of the test's own; see trace_instance.h.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "test_util.h"
+#include "kernel_file.h"
+#include "trace_instance.h"
+
+bool tracefs_has_event(const char *event)
+{
+	char path[256];
+
+	snprintf(path, sizeof(path), TRACEFS_DIR "/events/%s/enable", event);
+	return !access(path, W_OK);
+}
+
+static void trace_instance_path(struct trace_instance *ti, const char *file,
+				char *path, size_t size)
+{
+	TEST_ASSERT((size_t)snprintf(path, size, "%s/%s", ti->dir, file) < size,
+		    "tracefs path too long: %s/%s", ti->dir, file);
+}
+
+void trace_instance_create(struct trace_instance *ti, const char *name)
+{
+	snprintf(ti->dir, sizeof(ti->dir), TRACEFS_DIR "/instances/%s", name);
+	if (rmdir(ti->dir))
+		TEST_ASSERT(errno == ENOENT, "Cannot remove the stale tracefs instance %s", ti->dir);
+	TEST_ASSERT(!mkdir(ti->dir, 0700), "Cannot create the tracefs instance %s", ti->dir);
+	trace_instance_write(ti, "tracing_on", "0");
+	trace_instance_write(ti, "events/enable", "0");
+}
+
+void trace_instance_destroy(struct trace_instance *ti)
+{
+	trace_instance_write(ti, "tracing_on", "0");
+	trace_instance_write(ti, "events/enable", "0");
+	TEST_ASSERT(!rmdir(ti->dir), "Cannot remove the tracefs instance %s", ti->dir);
+}
+
+void trace_instance_write(struct trace_instance *ti, const char *file,
+			  const char *val)
+{
+	char path[256];
+
+	trace_instance_path(ti, file, path, sizeof(path));
+	kernel_file_write(path, val);
+}
+
+void trace_instance_clear(struct trace_instance *ti)
+{
+	char path[256];
+	int fd;
+
+	trace_instance_path(ti, "trace", path, sizeof(path));
+	fd = open(path, O_WRONLY | O_TRUNC);
+	TEST_ASSERT(fd >= 0, "Cannot clear %s", path);
+	close(fd);
+}
+
+size_t trace_instance_count(struct trace_instance *ti, const char *needle)
+{
+	size_t count = 0;
+	char path[256], line[1024];
+	FILE *f;
+
+	trace_instance_path(ti, "trace", path, sizeof(path));
+	f = fopen(path, "r");
+	TEST_ASSERT(f, "Cannot read %s", path);
+	while (fgets(line, sizeof(line), f)) {
+		if (line[0] == '#') {
+			/* "# entries-in-buffer/entries-written: 5/5   #P:2" */
+			unsigned long in_buffer, written;
+
+			if (sscanf(line, "# entries-in-buffer/entries-written: %lu/%lu",
+				   &in_buffer, &written) == 2)
+				TEST_ASSERT(in_buffer == written,
+					    "%s lost events: %lu of %lu kept", path, in_buffer, written);
+			continue;
+		}
+		if (!needle || strstr(line, needle))
+			count++;
+	}
+	fclose(f);
+	return count;
+}

@@ -1,0 +1,43 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * A tracefs instance of the test's own: a trace buffer and event selection
+ * that nothing else on the system shares, so a test can count the events
+ * its own calls cause without disturbing, or being disturbed by, the global
+ * buffer.
+ */
+#ifndef SELFTEST_KVM_TRACE_INSTANCE_H
+#define SELFTEST_KVM_TRACE_INSTANCE_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+#define TRACEFS_DIR		"/sys/kernel/tracing"
+
+struct trace_instance {
+	char dir[128];
+};
+
+/* Whether tracefs has the event @event ("system/name"). */
+bool tracefs_has_event(const char *event);
+
+/*
+ * Create the instance @name (removing one left over by an earlier run),
+ * with tracing off and no event enabled.
+ */
+void trace_instance_create(struct trace_instance *ti, const char *name);
+void trace_instance_destroy(struct trace_instance *ti);
+
+/* Write @val to the instance's file @file (e.g. "set_event_pid"). */
+void trace_instance_write(struct trace_instance *ti, const char *file,
+			  const char *val);
+
+/* Empty the instance's buffer. */
+void trace_instance_clear(struct trace_instance *ti);
+
+/*
+ * Count the events in the instance's buffer whose line contains @needle
+ * (all events if NULL).  Asserts that the buffer lost no event.
+ */
+size_t trace_instance_count(struct trace_instance *ti, const char *needle);
+
+#endif /* SELFTEST_KVM_TRACE_INSTANCE_H */
