@@ -34,6 +34,7 @@
 #define KERNEL_EXPECT_LRU_GEN		"lru_gen"		/* CONFIG_LRU_GEN, DEBUG_FS */
 #define KERNEL_EXPECT_MEMCG		"memcg"			/* CONFIG_MEMCG */
 #define KERNEL_EXPECT_ZRAM_SWAP		"zram_swap"		/* CONFIG_ZRAM, SWAP */
+#define KERNEL_EXPECT_LOCK_TRACE	"lock_trace"		/* CONFIG_LOCKDEP, EVENT_TRACING */
 /* The series: lru_gen/enabled capability 0x0008, and the test driver. */
 #define KERNEL_EXPECT_SECONDARY_WALK	"lru_gen_secondary_mmu_walk"
 #define KERNEL_EXPECT_TEST_DRIVER	"test_mmu_notifier_young"

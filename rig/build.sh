@@ -115,6 +115,7 @@ kernel_features()
 		lru_gen LRU_GEN,DEBUG_FS
 		memcg MEMCG
 		zram_swap ZRAM,SWAP
+		lock_trace LOCKDEP,EVENT_TRACING
 		test_mmu_notifier_young TEST_MMU_NOTIFIER_YOUNG
 	EOF
 	if grep -qx 'CONFIG_LRU_GEN=y' "$cfg" &&

@@ -1,0 +1,420 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * nested_aging_test: aging is exact while a VM runs a nested guest, and the
+ * fast path comes back once the nested guest's shadow pages are gone (x86,
+ * nested SVM with NPT).
+ *
+ * A VM that runs a nested guest with nested paging has two secondary MMUs
+ * for its memory: the TDP MMU maps what the VM (L1) touches, and the shadow
+ * MMU, which shadows L1's nested page tables, maps what the nested guest
+ * (L2) touches.  An access of L2 sets an Accessed bit in a shadow MMU SPTE
+ * only, which the TDP MMU cannot see.  The shadow MMU needs mmu_lock, so
+ * KVM serves plain calls there under the lock and reports bitmap calls
+ * unreliable (MMU_NOTIFIER_YOUNG_BITMAP_UNRELIABLE) rather than take it;
+ * once the shadow pages are zapped (kvm->arch.indirect_shadow_pages is 0),
+ * bitmap calls are reliable and exact again.
+ *
+ * L1 identity-maps its first 4 GiB with 2 MiB nested page tables and runs
+ * L2 on its own page tables; either level touches a pattern of the test
+ * area (its own memslot of 4 KiB host pages) on request.  Through the MMU
+ * notifier test driver the test then checks, page by page:
+ *
+ *   shadow_plain_test_exact       L2 touched P: plain test_young sees P
+ *   shadow_bitmap_test_exact_or_unreliable
+ *                                 the bitmap test reports BITMAP_UNRELIABLE,
+ *                                 or exactly P (never a wrong bit as reliable)
+ *   shadow_plain_clear_ages_l2    plain clear_young ages what L2 touched
+ *   zapped_bitmap_test_reliable_exact
+ *                                 after a memslot deletion zapped every
+ *                                 shadow page, L1 touched Q: the bitmap test
+ *                                 is reliable, fast and exactly Q
+ *   zapped_bitmap_clear_reliable  the bitmap clear of Q is reliable, and
+ *                                 ages exactly Q
+ *   shadow_again_bitmap_exact_or_unreliable
+ *                                 L2 runs again and touches P: as above
+ *
+ * Needs nested SVM with NPT (the rig's x86 guests: QEMU -cpu max), the TDP
+ * MMU with Accessed bits (not kvm_amd.npt=0), and the test driver.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+#include <fcntl.h>
+#include <sys/mman.h>
+#include <linux/bitmap.h>
+
+#include "kvm_util.h"
+#include "test_util.h"
+#include "ucall_common.h"
+#include "access_pattern.h"
+#include "kernel_expect.h"
+#include "tmny.h"
+
+#if defined(__x86_64__) && defined(HAVE_TMNY_UAPI)
+
+#include "processor.h"
+#include "svm_util.h"
+
+#define NR_PAGES		512
+#define AREA_GPA		0x40000000UL
+#define AREA_SLOT		1
+/* A memslot created and deleted only to make KVM zap all shadow pages. */
+#define SCRATCH_GPA		0x80000000UL
+#define SCRATCH_SLOT		2
+/* Nested page tables: identity map of [0, 4 GiB) with 2 MiB pages. */
+#define NPT_GIB			4
+#define NPT_PAGES		(2 + NPT_GIB)	/* PML4, PDPT, one PD per GiB */
+#define NPT_TABLE		(PTE_PRESENT_MASK | PTE_WRITABLE_MASK | PTE_USER_MASK)
+#define NPT_2M			(NPT_TABLE | PTE_LARGE_MASK)
+#define L2_STACK_WORDS		256
+
+enum guest_cmd {
+	CMD_L1_TOUCH = 1,
+	CMD_L2_TOUCH,
+};
+
+/* Shared with the guest. */
+static uint64_t guest_cmd;
+static uint64_t npt_cr3;
+static unsigned long guest_pattern[BITS_TO_LONGS(NR_PAGES)];
+
+static struct kvm_vm *vm;
+static struct kvm_vcpu *vcpu;
+static char *area;
+static char *scratch;
+static int tmny_fd = -1;
+static uint32_t seed = 1;
+
+static void touch_pattern(uint64_t round)
+{
+	uint64_t page;
+
+	for (page = 0; page < NR_PAGES; page++) {
+		uint64_t gva = AREA_GPA + page * PAGE_SIZE;
+
+		if (!test_bit(page, guest_pattern))
+			continue;
+		guest_drop_translation(gva);
+		WRITE_ONCE(*(uint64_t *)gva, round);
+	}
+}
+
+static void l2_guest_code(void)
+{
+	uint64_t round;
+
+	for (round = 1;; round++) {
+		touch_pattern(round);
+		vmmcall();
+	}
+}
+
+static void l1_guest_code(struct svm_test_data *svm)
+{
+	unsigned long l2_stack[L2_STACK_WORDS];
+	struct vmcb *vmcb = svm->vmcb;
+	uint64_t round;
+
+	generic_svm_setup(svm, l2_guest_code, &l2_stack[L2_STACK_WORDS]);
+	vmcb->control.nested_ctl |= SVM_NESTED_CTL_NP_ENABLE;
+	vmcb->control.nested_cr3 = npt_cr3;
+
+	for (round = 1;; round++) {
+		GUEST_SYNC(round);
+		if (READ_ONCE(guest_cmd) == CMD_L2_TOUCH) {
+			run_guest(vmcb, svm->vmcb_gpa);
+			GUEST_ASSERT_EQ(vmcb->control.exit_code, SVM_EXIT_VMMCALL);
+			/* Resume L2 after its VMMCALL next time (0f 01 d9). */
+			vmcb->save.rip += 3;
+		} else {
+			touch_pattern(round);
+		}
+	}
+}
+
+/* Let L1 or L2 touch @pattern. */
+static void guest_touch(enum guest_cmd cmd, const unsigned long *pattern)
+{
+	struct ucall uc;
+
+	guest_cmd = cmd;
+	memcpy(guest_pattern, pattern, sizeof(guest_pattern));
+	sync_global_to_guest(vm, guest_cmd);
+	sync_global_to_guest(vm, guest_pattern);
+	vcpu_run(vcpu);
+	switch (get_ucall(vcpu, &uc)) {
+	case UCALL_SYNC:
+		break;
+	case UCALL_ABORT:
+		REPORT_GUEST_ASSERT(uc);
+		break;
+	default:
+		TEST_FAIL("Unexpected exit %s, ucall %lu",
+			  exit_reason_str(vcpu->run->exit_reason), uc.cmd);
+	}
+}
+
+/* Build L1's nested page tables in guest memory; returns their root. */
+static uint64_t npt_build(void)
+{
+	/* Physically contiguous, like every vm_vaddr_alloc(). */
+	vm_paddr_t base = addr_gva2gpa(vm, vm_vaddr_alloc_pages(vm, NPT_PAGES));
+	uint64_t *pml4 = addr_gpa2hva(vm, base);
+	uint64_t *pdpt = addr_gpa2hva(vm, base + PAGE_SIZE);
+	int gib, i;
+
+	memset(pml4, 0, PAGE_SIZE);
+	memset(pdpt, 0, PAGE_SIZE);
+	pml4[0] = (base + PAGE_SIZE) | NPT_TABLE;
+	for (gib = 0; gib < NPT_GIB; gib++) {
+		vm_paddr_t pd_gpa = base + (2 + gib) * PAGE_SIZE;
+		uint64_t *pd = addr_gpa2hva(vm, pd_gpa);
+
+		pdpt[gib] = pd_gpa | NPT_TABLE;
+		for (i = 0; i < 512; i++)
+			pd[i] = ((uint64_t)gib << 30) + ((uint64_t)i << 21) + NPT_2M;
+	}
+	return base;
+}
+
+/* Make KVM zap every shadow page: delete a memslot (fast zap of all). */
+static void zap_all(void)
+{
+	vm_set_user_memory_region(vm, SCRATCH_SLOT, 0, SCRATCH_GPA, PAGE_SIZE, scratch);
+	vm_set_user_memory_region(vm, SCRATCH_SLOT, 0, SCRATCH_GPA, 0, NULL);
+}
+
+static uint64_t page_hva(size_t page)
+{
+	return (uint64_t)(uintptr_t)(area + page * PAGE_SIZE);
+}
+
+static int call(unsigned long cmd, uint64_t start, uint64_t end, uint64_t *bitmap)
+{
+	int r = tmny_call(tmny_fd, cmd, start, end, bitmap);
+
+	TEST_ASSERT(r >= 0, "test driver ioctl 0x%lx: %s", cmd, strerror(-r));
+	return r;
+}
+
+/* The pages plain test_young finds young, one call per page. */
+static void plain_test(unsigned long *young)
+{
+	size_t page;
+
+	bitmap_zero(young, NR_PAGES);
+	for (page = 0; page < NR_PAGES; page++)
+		if (call(TMNY_TEST_YOUNG, page_hva(page), page_hva(page) + PAGE_SIZE, NULL) &
+		    TMNY_YOUNG)
+			__set_bit(page, young);
+}
+
+/* Convert between page numbers and the driver's bitmap (from the end). */
+static void to_driver(const unsigned long *pages, uint64_t *bits)
+{
+	size_t page, i;
+
+	memset(bits, 0, NR_PAGES / 8);
+	for (page = 0; page < NR_PAGES; page++) {
+		if (!test_bit(page, pages))
+			continue;
+		i = young_bitmap_index(NR_PAGES, page);
+		bits[i / 64] |= 1ULL << (i % 64);
+	}
+}
+
+static void from_driver(const uint64_t *bits, unsigned long *pages)
+{
+	size_t page, i;
+
+	bitmap_zero(pages, NR_PAGES);
+	for (page = 0; page < NR_PAGES; page++) {
+		i = young_bitmap_index(NR_PAGES, page);
+		if (bits[i / 64] & (1ULL << (i % 64)))
+			__set_bit(page, pages);
+	}
+}
+
+/* The bitmap test over the whole area: result mask, young pages. */
+static int bitmap_test(unsigned long *young)
+{
+	uint64_t bits[NR_PAGES / 64];
+	int r;
+
+	memset(bits, 0, sizeof(bits));
+	r = call(TMNY_TEST_YOUNG_BITMAP, page_hva(0), page_hva(NR_PAGES), bits);
+	from_driver(bits, young);
+	return r;
+}
+
+/* Compare @got with @want; print the first differences.  True if equal. */
+static bool same_pages(const char *what, const unsigned long *got, const unsigned long *want)
+{
+	size_t page, diffs = 0;
+
+	for (page = 0; page < NR_PAGES; page++) {
+		if (!!test_bit(page, got) == !!test_bit(page, want))
+			continue;
+		if (diffs++ < 8)
+			ksft_print_msg("  %s: page %zu is %s, but it was %s\n", what, page,
+				       test_bit(page, got) ? "young" : "old",
+				       test_bit(page, want) ? "touched" : "not touched");
+	}
+	if (diffs)
+		ksft_print_msg("  %s: %zu of %d pages differ\n", what, diffs, NR_PAGES);
+	return !diffs;
+}
+
+/* A bitmap test while shadow pages may exist: unreliable, or exact. */
+static void check_bitmap_exact_or_unreliable(const char *name, const unsigned long *want)
+{
+	unsigned long *young = bitmap_zalloc(NR_PAGES);
+	int r = bitmap_test(young);
+	bool ok;
+
+	ksft_print_msg("%s: result 0x%x\n", name, r);
+	if (r & TMNY_YOUNG_BITMAP_UNRELIABLE)
+		ok = !(r & TMNY_YOUNG_FAST);
+	else
+		ok = r == (TMNY_YOUNG | TMNY_YOUNG_FAST) && same_pages(name, young, want);
+	ksft_test_result(ok, "%s\n", name);
+	free(young);
+}
+
+static void run_checks(void)
+{
+	unsigned long *p = bitmap_zalloc(NR_PAGES), *q = bitmap_zalloc(NR_PAGES);
+	unsigned long *all = bitmap_zalloc(NR_PAGES), *none = bitmap_zalloc(NR_PAGES);
+	unsigned long *young = bitmap_zalloc(NR_PAGES);
+	uint64_t bits[NR_PAGES / 64];
+	int r;
+
+	access_pattern_fill(all, NR_PAGES, PATTERN_ALL, seed);
+	access_pattern_fill(p, NR_PAGES, PATTERN_RANDOM, seed);
+	access_pattern_fill(q, NR_PAGES, PATTERN_RANDOM, seed + 1);
+
+	/* L2 maps the whole area through the shadow MMU, then ages it all. */
+	guest_touch(CMD_L2_TOUCH, all);
+	call(TMNY_CLEAR_YOUNG, page_hva(0), page_hva(NR_PAGES), NULL);
+	plain_test(young);
+	TEST_ASSERT(!access_pattern_weight(young, NR_PAGES), "Pages still young after clear_young");
+
+	guest_touch(CMD_L2_TOUCH, p);
+	plain_test(young);
+	ksft_test_result(same_pages("shadow_plain_test_exact", young, p),
+			 "shadow_plain_test_exact\n");
+
+	check_bitmap_exact_or_unreliable("shadow_bitmap_test_exact_or_unreliable", p);
+
+	r = call(TMNY_CLEAR_YOUNG, page_hva(0), page_hva(NR_PAGES), NULL);
+	plain_test(young);
+	ksft_test_result((r & TMNY_YOUNG) && same_pages("shadow_plain_clear_ages_l2", young, none),
+			 "shadow_plain_clear_ages_l2\n");
+
+	/* Zap the shadow pages; L1 alone touches Q through the TDP MMU. */
+	zap_all();
+	guest_touch(CMD_L1_TOUCH, q);
+	r = bitmap_test(young);
+	ksft_print_msg("zapped_bitmap_test_reliable_exact: result 0x%x\n", r);
+	ksft_test_result(r == (TMNY_YOUNG | TMNY_YOUNG_FAST) &&
+			 same_pages("zapped_bitmap_test_reliable_exact", young, q),
+			 "zapped_bitmap_test_reliable_exact\n");
+
+	to_driver(q, bits);
+	r = call(TMNY_CLEAR_YOUNG_BITMAP, page_hva(0), page_hva(NR_PAGES), bits);
+	ksft_print_msg("zapped_bitmap_clear_reliable: result 0x%x\n", r);
+	plain_test(young);
+	ksft_test_result(r == (TMNY_YOUNG | TMNY_YOUNG_FAST) &&
+			 same_pages("zapped_bitmap_clear_reliable", young, none),
+			 "zapped_bitmap_clear_reliable\n");
+
+	/* The nested guest comes back, and with it the shadow MMU. */
+	guest_touch(CMD_L2_TOUCH, p);
+	check_bitmap_exact_or_unreliable("shadow_again_bitmap_exact_or_unreliable", p);
+
+	free(young);
+	free(none);
+	free(all);
+	free(q);
+	free(p);
+}
+
+static void help(const char *name)
+{
+	puts("");
+	printf("usage: %s [-h] [-s seed]\n", name);
+	printf(" -s: seed of the random patterns (default: %u)\n", seed);
+	puts("");
+	exit(0);
+}
+
+int main(int argc, char *argv[])
+{
+	vm_vaddr_t svm_gva;
+	size_t size = NR_PAGES * PAGE_SIZE;
+	int opt;
+
+	while ((opt = getopt(argc, argv, "hs:")) != -1) {
+		switch (opt) {
+		case 's':
+			seed = atoi_non_negative("Seed", optarg);
+			break;
+		case 'h':
+		default:
+			help(argv[0]);
+		}
+	}
+
+	TEST_REQUIRE(kvm_cpu_has(X86_FEATURE_SVM));
+	TEST_REQUIRE(kvm_cpu_has(X86_FEATURE_NPT));
+	__TEST_REQUIRE(tmny_fast_path(), "needs the TDP MMU with NPT (kvm.tdp_mmu=Y, kvm_amd.npt=Y)");
+	tmny_fd = open(TMNY_DEVICE_PATH, O_RDWR);
+	TEST_REQUIRE_FEATURE(KERNEL_EXPECT_TEST_DRIVER, tmny_fd >= 0,
+			     "cannot open %s: %s (CONFIG_TEST_MMU_NOTIFIER_YOUNG)",
+			     TMNY_DEVICE_PATH, strerror(errno));
+
+	ksft_print_header();
+	ksft_set_plan(6);
+	ksft_print_msg("seed %u, %d pages\n", seed, NR_PAGES);
+
+	vm = __vm_create_with_one_vcpu(&vcpu, NR_PAGES / 512 + 16, l1_guest_code);
+	vcpu_alloc_svm(vm, &svm_gva);
+	vcpu_args_set(vcpu, 1, svm_gva);
+
+	area = mmap(NULL, size, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	TEST_ASSERT(area != MAP_FAILED, "mmap(%zu)", size);
+	TEST_ASSERT(!madvise(area, size, MADV_NOHUGEPAGE), "madvise(MADV_NOHUGEPAGE)");
+	vm_set_user_memory_region(vm, AREA_SLOT, 0, AREA_GPA, size, area);
+	virt_map(vm, AREA_GPA, AREA_GPA, NR_PAGES);
+	scratch = mmap(NULL, PAGE_SIZE, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	TEST_ASSERT(scratch != MAP_FAILED, "mmap()");
+
+	npt_cr3 = npt_build();
+	sync_global_to_guest(vm, npt_cr3);
+
+	/* Run L1 to its first sync: SVM and nested paging are set up. */
+	guest_touch(CMD_L1_TOUCH, (unsigned long[BITS_TO_LONGS(NR_PAGES)]){});
+	run_checks();
+
+	kvm_vm_free(vm);
+	munmap(scratch, PAGE_SIZE);
+	munmap(area, size);
+	close(tmny_fd);
+	ksft_finished();
+}
+
+#else
+
+int main(void)
+{
+#if !defined(__x86_64__)
+	print_skip("nested SVM: x86_64 only");
+	exit(KSFT_SKIP);
+#else
+	TEST_REQUIRE_FEATURE(KERNEL_EXPECT_TEST_DRIVER, false,
+			     "built without lib/test_mmu_notifier_young_uapi.h: the kernel has no MMU notifier test driver");
+#endif
+}
+
+#endif
