@@ -3,11 +3,16 @@
 #
 # `make check`: the project's own tests (pytest on the runner's logic and
 # a shellcheck pass), then the full suite on both arches through
-# run_tests.sh.  Installs what it needs.  Ends with one line
-# "check: N passed, N failed, N skipped" adding both up, and exits non-zero
-# if either part failed.
+# run_tests.sh, then a lockdep pass: our selftests that exercise the
+# lockless and read-locked aging paths, on the --debug kernels (lockdep,
+# PROVE_RCU, DEBUG_VM), where a locking bug is a kernel report that fails
+# the test.  Installs what it needs.  Ends with one line
+# "check: N passed, N failed, N skipped" adding all up, and exits non-zero
+# if any part failed.
 #
 # Usage: rig/check.sh [--unit-only] [run_tests.sh options...]
+# CHECK_DEBUG_TESTS: the tests of the lockdep pass (run_tests.sh --tests
+# globs); empty skips the pass.
 
 set -u
 set -o pipefail
@@ -21,6 +26,8 @@ source "$REPO_DIR/rig/common.sh"
 # shellcheck source=rig/deps.sh
 source "$REPO_DIR/rig/deps.sh"
 
+readonly CHECK_DEBUG_TESTS_DEFAULT='young_bitmap_test,young_multi_test,mmu_lock_test*,nested_aging_test,page_idle_test'
+
 # counts_of LINE: "passed failed skipped" from a pytest or rig summary line.
 counts_of()
 {
@@ -32,9 +39,32 @@ counts_of()
 	echo "${p:-0} ${f:-0} ${s:-0}"
 }
 
+# suite_pass LABEL ARGS...: run run_tests.sh ARGS, adding its counts to the
+# globals p, f and s; returns its exit status.
+suite_pass()
+{
+	local label=$1 rc=0 line up uf us
+
+	shift
+	info "$label (run_tests.sh $*)"
+	"$REPO_DIR/run_tests.sh" "$@" | tee "$out" >&2 || rc=$?
+	line=$(tail -n1 "$out")
+	read -r up uf us < <(counts_of "$line")
+	p=$((p + up))
+	f=$((f + uf))
+	s=$((s + us))
+	if ((rc != 0 && uf == 0)); then
+		f=$((f + 1))	# the run failed before counting (build, rig)
+		warn "run_tests.sh exited $rc before reporting results"
+	fi
+	return "$rc"
+}
+
 main()
 {
-	local unit_only=0 rc_unit=0 rc_suite=0 line p=0 f=0 s=0 up uf us
+	local unit_only=0 rc_unit=0 rc_suite=0 line
+	local debug_tests=${CHECK_DEBUG_TESTS-$CHECK_DEBUG_TESTS_DEFAULT}
+	p=0 f=0 s=0	# global: suite_pass adds to them
 
 	if [[ "${1:-}" == --unit-only ]]; then
 		unit_only=1
@@ -63,16 +93,9 @@ main()
 	fi
 
 	if ((!unit_only)); then
-		info "suite (run_tests.sh $*)"
-		"$REPO_DIR/run_tests.sh" "$@" | tee "$out" >&2 || rc_suite=$?
-		line=$(tail -n1 "$out")
-		read -r up uf us < <(counts_of "$line")
-		p=$((p + up))
-		f=$((f + uf))
-		s=$((s + us))
-		if ((rc_suite != 0 && uf == 0)); then
-			f=$((f + 1))	# the run failed before counting (build, rig)
-			warn "run_tests.sh exited $rc_suite before reporting results"
+		suite_pass suite "$@" || rc_suite=$?
+		if [[ -n "$debug_tests" ]]; then
+			suite_pass "lockdep pass" "$@" --debug --tests "$debug_tests" || rc_suite=$?
 		fi
 	fi
 	echo "check: $p passed, $f failed, $s skipped"
