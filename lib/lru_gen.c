@@ -44,10 +44,19 @@ static void __lru_gen_write_caps(unsigned int caps)
 	kernel_file_write(LRU_GEN_ENABLED_PATH, buf);
 }
 
+/* At exit, whatever ended the test; never asserts, as it runs from exit(). */
 static void lru_gen_restore_caps(void)
 {
-	if (lru_gen_caps_saved)
-		__lru_gen_write_caps(lru_gen_saved_caps);
+	char buf[16];
+	int ret;
+
+	if (!lru_gen_caps_saved)
+		return;
+	snprintf(buf, sizeof(buf), "0x%04x", lru_gen_saved_caps);
+	ret = __kernel_file_write(LRU_GEN_ENABLED_PATH, buf);
+	if (ret)
+		fprintf(stderr, "restoring %s to %s: %s\n", LRU_GEN_ENABLED_PATH, buf,
+			strerror(-ret));
 }
 
 unsigned int lru_gen_set_caps(unsigned int caps)

@@ -24,6 +24,8 @@
 static char memcg_dirs[MEMCG_MAX][sizeof(MEMCG_ROOT) + MEMCG_NAME_MAX + 1];
 static char memcg_rels[MEMCG_MAX][MEMCG_NAME_MAX + 2];
 static int nr_memcgs;
+/* Whether memcg_create() enabled the memory controller below the root. */
+static bool memcg_enabled_controller;
 
 /* The memcg created last, which memcg_enter(), _current() and _reclaim() use. */
 static const char *memcg_last(void)
@@ -49,17 +51,42 @@ bool memcg_available(void)
 	return strstr(buf, "memory") != NULL;
 }
 
+/*
+ * At exit, whatever ended the test: leave and remove the memcgs, and turn
+ * the memory controller below the root off again if the test turned it on.
+ * Reports what it cannot undo; never asserts, as it runs from exit().
+ */
 static void memcg_remove(void)
 {
+	int ret;
+
 	if (!nr_memcgs)
 		return;
-	memcg_leave();
+	ret = __kernel_file_write(MEMCG_ROOT "/cgroup.procs", "0");
+	if (ret)
+		fprintf(stderr, "leaving the test's memcg: %s\n", strerror(-ret));
 	while (nr_memcgs) {
 		const char *dir = memcg_dirs[--nr_memcgs];
 
 		if (rmdir(dir))
 			fprintf(stderr, "rmdir(%s): %s\n", dir, strerror(errno));
 	}
+	if (memcg_enabled_controller) {
+		ret = __kernel_file_write(MEMCG_ROOT "/cgroup.subtree_control", "-memory");
+		if (ret)
+			fprintf(stderr, "turning the memory controller off again: %s\n",
+				strerror(-ret));
+		memcg_enabled_controller = false;
+	}
+}
+
+/* Whether the root's children have the memory controller already. */
+static bool memcg_subtree_has_memory(void)
+{
+	char buf[256];
+
+	return __kernel_file_read(MEMCG_ROOT "/cgroup.subtree_control", buf, sizeof(buf)) >= 0 &&
+	       strstr(buf, "memory");
 }
 
 const char *memcg_create(const char *name)
@@ -69,7 +96,10 @@ const char *memcg_create(const char *name)
 	TEST_ASSERT(nr_memcgs < MEMCG_MAX, "At most %d memcgs", MEMCG_MAX);
 	TEST_ASSERT(strlen(name) <= MEMCG_NAME_MAX, "memcg name '%s' longer than %d bytes",
 		    name, MEMCG_NAME_MAX);
-	memcg_write(MEMCG_ROOT, "cgroup.subtree_control", "+memory");
+	if (!memcg_subtree_has_memory()) {
+		memcg_write(MEMCG_ROOT, "cgroup.subtree_control", "+memory");
+		memcg_enabled_controller = true;
+	}
 	snprintf(dir, sizeof(memcg_dirs[0]), "%s/%s", MEMCG_ROOT, name);
 	snprintf(rel, sizeof(memcg_rels[0]), "/%s", name);
 	if (mkdir(dir, 0755))

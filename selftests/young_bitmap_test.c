@@ -730,9 +730,14 @@ static long anon_huge_kb(void *addr)
 	return kb;
 }
 
-#define NR_HUGEPAGES_PATH "/sys/kernel/mm/hugepages/hugepages-2048kB/nr_hugepages"
+#define HUGEPAGES_DIR		"/sys/kernel/mm/hugepages/hugepages-2048kB"
+#define NR_HUGEPAGES_PATH	HUGEPAGES_DIR "/nr_hugepages"
+#define FREE_HUGEPAGES_PATH	HUGEPAGES_DIR "/free_hugepages"
 
-/* nr_hugepages before reserve_hugetlb(), restored at exit; -1 if unchanged. */
+/*
+ * nr_hugepages before reserve_hugetlb(), restored when the backing is done
+ * and, whatever ends the test, at exit; -1 if unchanged.
+ */
 static long saved_nr_hugepages = -1;
 
 static void restore_hugetlb(void)
@@ -749,24 +754,50 @@ static void restore_hugetlb(void)
 	saved_nr_hugepages = -1;
 }
 
-/* Add @nr 2 MiB hugetlb pages to the pool; false if that is not possible. */
-static bool reserve_hugetlb(size_t nr)
+static long read_long(const char *path)
 {
-	long have;
+	long val = -1;
+	FILE *f = fopen(path, "r");
+
+	if (f) {
+		if (fscanf(f, "%ld", &val) != 1)
+			val = -1;
+		fclose(f);
+	}
+	return val;
+}
+
+/*
+ * Add @nr 2 MiB hugetlb pages to the pool and check that they are free:
+ * the kernel may grow the pool by less than asked, and a short pool must
+ * be a clear failure, not a SIGBUS in the middle of a case.  Returns NULL,
+ * or why the pool cannot be had.
+ */
+static const char *reserve_hugetlb(size_t nr)
+{
+	static bool restore_registered;
+	long have = read_long(NR_HUGEPAGES_PATH), free_pages;
 	FILE *f;
 
-	f = fopen(NR_HUGEPAGES_PATH, "r+");
-	if (!f)
-		return false;
-	if (fscanf(f, "%ld", &have) != 1) {
-		fclose(f);
-		return false;
+	if (have < 0)
+		return "no 2 MiB hugetlb pool (" NR_HUGEPAGES_PATH ")";
+	if (!restore_registered) {
+		atexit(restore_hugetlb);
+		restore_registered = true;
 	}
-	rewind(f);
+	f = fopen(NR_HUGEPAGES_PATH, "w");
+	if (!f)
+		return "cannot write " NR_HUGEPAGES_PATH;
+	saved_nr_hugepages = have;
 	fprintf(f, "%ld\n", have + (long)nr);
 	fclose(f);
-	saved_nr_hugepages = have;
-	return true;
+	free_pages = read_long(FREE_HUGEPAGES_PATH);
+	if (free_pages < (long)nr) {
+		ksft_print_msg("hugetlb: asked for %zu more 2 MiB pages, %ld free\n", nr, free_pages);
+		restore_hugetlb();
+		return "the 2 MiB hugetlb pool could not grow enough (memory fragmented?)";
+	}
+	return NULL;
 }
 
 /*
@@ -780,12 +811,12 @@ static char *map_area(struct test_vm *t, const char **why)
 	char *map, *mem;
 
 	if (t->backing == BACKING_HUGETLB) {
-		if (!reserve_hugetlb(AREA_PAGES / HUGE_PAGES)) {
-			*why = "cannot reserve 2 MiB hugetlb pages";
+		*why = reserve_hugetlb(AREA_PAGES / HUGE_PAGES);
+		if (*why)
 			return NULL;
-		}
+		/* Reserved at mmap() (no MAP_NORESERVE): never a SIGBUS later. */
 		map = mmap(NULL, size, PROT_READ | PROT_WRITE,
-			   flags | MAP_HUGETLB | MAP_HUGE_2MB_FLAG, -1, 0);
+			   MAP_PRIVATE | MAP_ANONYMOUS | MAP_HUGETLB | MAP_HUGE_2MB_FLAG, -1, 0);
 		if (map == MAP_FAILED) {
 			*why = "no 2 MiB hugetlb pages (mmap(MAP_HUGETLB) failed)";
 			return NULL;
