@@ -26,10 +26,11 @@
 
 /*
  * One call on [@start, @end) with @bitmap (NULL for the plain calls): the
- * result mask (TMNY_YOUNG...), or -errno.
+ * result mask (TMNY_YOUNG...), or -errno.  @out, if not NULL, receives the
+ * driver's answer in full (stray_bits).
  */
-static inline int tmny_call(int fd, unsigned long cmd, uint64_t start,
-			    uint64_t end, uint64_t *bitmap)
+static inline int __tmny_call(int fd, unsigned long cmd, uint64_t start,
+			      uint64_t end, void *bitmap, struct tmny_args *out)
 {
 	struct tmny_args args = {
 		.start = start,
@@ -39,7 +40,15 @@ static inline int tmny_call(int fd, unsigned long cmd, uint64_t start,
 
 	if (ioctl(fd, cmd, &args))
 		return -errno;
+	if (out)
+		*out = args;
 	return args.result;
+}
+
+static inline int tmny_call(int fd, unsigned long cmd, uint64_t start,
+			    uint64_t end, uint64_t *bitmap)
+{
+	return __tmny_call(fd, cmd, start, end, bitmap, NULL);
 }
 
 /*
@@ -58,6 +67,22 @@ static inline bool tmny_fast_path(void)
 #else
 	return false;
 #endif
+}
+
+#else /* !HAVE_TMNY_UAPI */
+
+#include "kernel_expect.h"
+
+/*
+ * The main() of a test built in a tree without the driver: a skip, or a
+ * failure where the runner knows the kernel was built with the driver.
+ */
+#define TMNY_MAIN_WITHOUT_DRIVER()						\
+int main(void)									\
+{										\
+	TEST_REQUIRE_FEATURE(KERNEL_EXPECT_TEST_DRIVER, false,			\
+			     "built without lib/test_mmu_notifier_young_uapi.h: "	\
+			     "the kernel has no MMU notifier test driver");	\
 }
 #endif
 

@@ -406,15 +406,14 @@ int main(int argc, char *argv[])
 
 #else
 
+#if !defined(__x86_64__)
 int main(void)
 {
-#if !defined(__x86_64__)
 	print_skip("nested SVM: x86_64 only");
 	exit(KSFT_SKIP);
-#else
-	TEST_REQUIRE_FEATURE(KERNEL_EXPECT_TEST_DRIVER, false,
-			     "built without lib/test_mmu_notifier_young_uapi.h: the kernel has no MMU notifier test driver");
-#endif
 }
+#else
+TMNY_MAIN_WITHOUT_DRIVER()
+#endif
 
 #endif

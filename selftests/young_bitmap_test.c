@@ -186,17 +186,7 @@ static uint64_t area_hva(struct test_vm *t, size_t page)
 static int __tmny(unsigned long cmd, uint64_t start, uint64_t end,
 		  unsigned long *bitmap, struct tmny_args *out)
 {
-	struct tmny_args args = {
-		.start = start,
-		.end = end,
-		.bitmap = (uint64_t)(uintptr_t)bitmap,
-	};
-
-	if (ioctl(tmny_fd, cmd, &args))
-		return -errno;
-	if (out)
-		*out = args;
-	return args.result;
+	return __tmny_call(tmny_fd, cmd, start, end, bitmap, out);
 }
 
 static int tmny(unsigned long cmd, uint64_t start, uint64_t end,
@@ -1084,10 +1074,6 @@ int main(int argc, char *argv[])
 
 #else /* !HAVE_TMNY_UAPI */
 
-int main(void)
-{
-	TEST_REQUIRE_FEATURE(KERNEL_EXPECT_TEST_DRIVER, false,
-			     "built without lib/test_mmu_notifier_young_uapi.h: the kernel has no MMU notifier test driver");
-}
+TMNY_MAIN_WITHOUT_DRIVER()
 
 #endif /* HAVE_TMNY_UAPI */

@@ -354,10 +354,6 @@ int main(int argc, char *argv[])
 
 #else /* !HAVE_TMNY_UAPI */
 
-int main(void)
-{
-	TEST_REQUIRE_FEATURE(KERNEL_EXPECT_TEST_DRIVER, false,
-			     "built without lib/test_mmu_notifier_young_uapi.h: the kernel has no MMU notifier test driver");
-}
+TMNY_MAIN_WITHOUT_DRIVER()
 
 #endif /* HAVE_TMNY_UAPI */
