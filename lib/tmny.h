@@ -19,10 +19,13 @@
 #include <errno.h>
 #include <stdbool.h>
 #include <stdint.h>
+#include <string.h>
 #include <sys/ioctl.h>
+#include <linux/bitmap.h>
 
 #include "kvm_util.h"
 #include "processor.h"
+#include "access_pattern.h"
 
 /*
  * One call on [@start, @end) with @bitmap (NULL for the plain calls): the
@@ -49,6 +52,40 @@ static inline int tmny_call(int fd, unsigned long cmd, uint64_t start,
 			    uint64_t end, uint64_t *bitmap)
 {
 	return __tmny_call(fd, cmd, start, end, bitmap, NULL);
+}
+
+/*
+ * The driver's bitmap @bits of a call on pages [@first, @first + @nr) of an
+ * area, from @pages (natural order over the area): bit i is the page at
+ * the end of the range - (i + 1), see young_bitmap_index().
+ */
+static inline void tmny_bits_from_pages(const unsigned long *pages, size_t first,
+					size_t nr, uint64_t *bits)
+{
+	size_t page, i;
+
+	memset(bits, 0, DIV_ROUND_UP(nr, 64) * sizeof(*bits));
+	for (page = first; page < first + nr; page++) {
+		if (!test_bit(page, pages))
+			continue;
+		i = young_bitmap_index(nr, page - first);
+		bits[i / 64] |= 1ULL << (i % 64);
+	}
+}
+
+/* The reverse: set or clear the bits of pages [@first, @first + @nr). */
+static inline void tmny_bits_to_pages(const uint64_t *bits, size_t first, size_t nr,
+				      unsigned long *pages)
+{
+	size_t page, i;
+
+	for (page = first; page < first + nr; page++) {
+		i = young_bitmap_index(nr, page - first);
+		if (bits[i / 64] & (1ULL << (i % 64)))
+			__set_bit(page, pages);
+		else
+			__clear_bit(page, pages);
+	}
 }
 
 /*

@@ -55,12 +55,12 @@ static void touch_vm_guest_code(void)
 	}
 }
 
-static void touch_vm_run(struct touch_vm *t)
+void vcpu_run_to_sync(struct kvm_vcpu *vcpu)
 {
 	struct ucall uc;
 
-	vcpu_run(t->vcpu);
-	switch (get_ucall(t->vcpu, &uc)) {
+	vcpu_run(vcpu);
+	switch (get_ucall(vcpu, &uc)) {
 	case UCALL_SYNC:
 		break;
 	case UCALL_ABORT:
@@ -68,7 +68,7 @@ static void touch_vm_run(struct touch_vm *t)
 		break;
 	default:
 		TEST_FAIL("Unexpected exit %s, ucall %lu",
-			  exit_reason_str(t->vcpu->run->exit_reason), uc.cmd);
+			  exit_reason_str(vcpu->run->exit_reason), uc.cmd);
 	}
 }
 
@@ -76,7 +76,7 @@ void touch_vm_touch(struct touch_vm *t, const unsigned long *pattern)
 {
 	memcpy(touch_vm_pattern, pattern, BITS_TO_LONGS(t->nr_pages) * sizeof(long));
 	sync_global_to_guest(t->vm, touch_vm_pattern);
-	touch_vm_run(t);
+	vcpu_run_to_sync(t->vcpu);
 }
 
 struct touch_vm *__touch_vm_create(size_t nr_pages, char *mem, size_t split)

@@ -65,7 +65,8 @@ void trace_instance_clear(struct trace_instance *ti)
 	close(fd);
 }
 
-size_t trace_instance_count(struct trace_instance *ti, const char *needle)
+size_t trace_instance_for_each(struct trace_instance *ti,
+			       void (*fn)(const char *line, void *arg), void *arg)
 {
 	size_t count = 0;
 	char path[256], line[1024];
@@ -85,9 +86,32 @@ size_t trace_instance_count(struct trace_instance *ti, const char *needle)
 					    "%s lost events: %lu of %lu kept", path, in_buffer, written);
 			continue;
 		}
-		if (!needle || strstr(line, needle))
-			count++;
+		count++;
+		if (fn)
+			fn(line, arg);
 	}
 	fclose(f);
 	return count;
+}
+
+struct count_arg {
+	const char *needle;
+	size_t count;
+};
+
+static void count_line(const char *line, void *arg)
+{
+	struct count_arg *c = arg;
+
+	c->count += !!strstr(line, c->needle);
+}
+
+size_t trace_instance_count(struct trace_instance *ti, const char *needle)
+{
+	struct count_arg c = { .needle = needle };
+
+	if (!needle)
+		return trace_instance_for_each(ti, NULL, NULL);
+	trace_instance_for_each(ti, count_line, &c);
+	return c.count;
 }

@@ -35,6 +35,14 @@ void trace_instance_write(struct trace_instance *ti, const char *file,
 void trace_instance_clear(struct trace_instance *ti);
 
 /*
+ * Call @fn(@line, @arg) for each event in the instance's buffer, reading it
+ * once; returns the number of events.  Asserts that the buffer lost no
+ * event.
+ */
+size_t trace_instance_for_each(struct trace_instance *ti,
+			       void (*fn)(const char *line, void *arg), void *arg);
+
+/*
  * Count the events in the instance's buffer whose line contains @needle
  * (all events if NULL).  Asserts that the buffer lost no event.
  */

@@ -85,47 +85,54 @@ static bool parse_call(const char *line, bool *test, uint64_t *start, uint64_t *
 	return true;
 }
 
-static struct calls count_calls(void)
+/* What count_calls() gathers, event by event. */
+struct call_count {
+	uint64_t area_start, area_end;
+	size_t psize;
+	unsigned long *tested;
+	struct calls c;
+};
+
+static void count_call(const char *line, void *arg)
 {
-	uint64_t area_start = (uint64_t)(uintptr_t)touch_vm_hva(area, 0);
-	uint64_t area_end = (uint64_t)(uintptr_t)touch_vm_hva(area, nr_pages);
-	size_t psize = getpagesize(), page;
-	unsigned long *tested = bitmap_zalloc(nr_pages);
-	struct calls c = {};
-	char path[256], line[512];
+	struct call_count *cc = arg;
 	uint64_t start, end, a;
 	bool test;
-	FILE *f;
 
-	/* Checks the buffer lost nothing. */
-	trace_instance_count(&ti, NULL);
-	snprintf(path, sizeof(path), "%s/trace", ti.dir);
-	f = fopen(path, "r");
-	TEST_ASSERT(f, "Cannot read %s", path);
-	while (fgets(line, sizeof(line), f)) {
-		if (line[0] == '#' || !parse_call(line, &test, &start, &end))
-			continue;
-		if (end <= area_start || start >= area_end)
-			continue;
-		if (test) {
-			if (end - start > psize)
-				c.test_multi++;
-			else
-				c.test_single++;
-			for (a = start & ~(psize - 1); a < end; a += psize)
-				if (a >= area_start && a < area_end)
-					__set_bit((a - area_start) / psize, tested);
-		} else if (end - start > psize) {
-			c.clear_multi++;
-		} else {
-			c.clear_single++;
-		}
+	if (!parse_call(line, &test, &start, &end))
+		return;
+	if (end <= cc->area_start || start >= cc->area_end)
+		return;
+	if (test) {
+		if (end - start > cc->psize)
+			cc->c.test_multi++;
+		else
+			cc->c.test_single++;
+		for (a = start & ~(cc->psize - 1); a < end; a += cc->psize)
+			if (a >= cc->area_start && a < cc->area_end)
+				__set_bit((a - cc->area_start) / cc->psize, cc->tested);
+	} else if (end - start > cc->psize) {
+		cc->c.clear_multi++;
+	} else {
+		cc->c.clear_single++;
 	}
-	fclose(f);
+}
+
+static struct calls count_calls(void)
+{
+	struct call_count cc = {
+		.area_start = (uint64_t)(uintptr_t)touch_vm_hva(area, 0),
+		.area_end = (uint64_t)(uintptr_t)touch_vm_hva(area, nr_pages),
+		.psize = getpagesize(),
+		.tested = bitmap_zalloc(nr_pages),
+	};
+	size_t page;
+
+	trace_instance_for_each(&ti, count_call, &cc);
 	for (page = 0; page < nr_pages; page++)
-		c.tested_pages += test_bit(page, tested);
-	free(tested);
-	return c;
+		cc.c.tested_pages += test_bit(page, cc.tested);
+	free(cc.tested);
+	return cc.c;
 }
 
 static void trace_begin(void)

@@ -98,16 +98,23 @@ static void trace_begin(void)
 	trace_instance_write(&ti, "tracing_on", "1");
 }
 
+/* The filter keeps mmu_lock only; "[try ]read NAME" for readers. */
+static void count_acquisition(const char *line, void *arg)
+{
+	struct acquisitions *a = arg;
+
+	if (strstr(line, " read "))
+		a->read++;
+	else
+		a->write++;
+}
+
 static struct acquisitions trace_end(void)
 {
-	struct acquisitions a;
-	size_t all;
+	struct acquisitions a = {};
 
 	trace_instance_write(&ti, "tracing_on", "0");
-	/* The filter keeps mmu_lock only; "[try ]read NAME" for readers. */
-	all = trace_instance_count(&ti, NULL);
-	a.read = trace_instance_count(&ti, " read ");
-	a.write = all - a.read;
+	trace_instance_for_each(&ti, count_acquisition, &a);
 	return a;
 }
 

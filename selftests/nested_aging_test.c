@@ -50,6 +50,7 @@
 #include "access_pattern.h"
 #include "kernel_expect.h"
 #include "tmny.h"
+#include "touch_vm.h"
 
 #if defined(__x86_64__) && defined(HAVE_TMNY_UAPI)
 
@@ -136,23 +137,11 @@ static void l1_guest_code(struct svm_test_data *svm)
 /* Let L1 or L2 touch @pattern. */
 static void guest_touch(enum guest_cmd cmd, const unsigned long *pattern)
 {
-	struct ucall uc;
-
 	guest_cmd = cmd;
 	memcpy(guest_pattern, pattern, sizeof(guest_pattern));
 	sync_global_to_guest(vm, guest_cmd);
 	sync_global_to_guest(vm, guest_pattern);
-	vcpu_run(vcpu);
-	switch (get_ucall(vcpu, &uc)) {
-	case UCALL_SYNC:
-		break;
-	case UCALL_ABORT:
-		REPORT_GUEST_ASSERT(uc);
-		break;
-	default:
-		TEST_FAIL("Unexpected exit %s, ucall %lu",
-			  exit_reason_str(vcpu->run->exit_reason), uc.cmd);
-	}
+	vcpu_run_to_sync(vcpu);
 }
 
 /* Build L1's nested page tables in guest memory; returns their root. */
@@ -210,32 +199,6 @@ static void plain_test(unsigned long *young)
 			__set_bit(page, young);
 }
 
-/* Convert between page numbers and the driver's bitmap (from the end). */
-static void to_driver(const unsigned long *pages, uint64_t *bits)
-{
-	size_t page, i;
-
-	memset(bits, 0, NR_PAGES / 8);
-	for (page = 0; page < NR_PAGES; page++) {
-		if (!test_bit(page, pages))
-			continue;
-		i = young_bitmap_index(NR_PAGES, page);
-		bits[i / 64] |= 1ULL << (i % 64);
-	}
-}
-
-static void from_driver(const uint64_t *bits, unsigned long *pages)
-{
-	size_t page, i;
-
-	bitmap_zero(pages, NR_PAGES);
-	for (page = 0; page < NR_PAGES; page++) {
-		i = young_bitmap_index(NR_PAGES, page);
-		if (bits[i / 64] & (1ULL << (i % 64)))
-			__set_bit(page, pages);
-	}
-}
-
 /* The bitmap test over the whole area: result mask, young pages. */
 static int bitmap_test(unsigned long *young)
 {
@@ -244,7 +207,7 @@ static int bitmap_test(unsigned long *young)
 
 	memset(bits, 0, sizeof(bits));
 	r = call(TMNY_TEST_YOUNG_BITMAP, page_hva(0), page_hva(NR_PAGES), bits);
-	from_driver(bits, young);
+	tmny_bits_to_pages(bits, 0, NR_PAGES, young);
 	return r;
 }
 
@@ -321,7 +284,7 @@ static void run_checks(void)
 			 same_pages("zapped_bitmap_test_reliable_exact", young, q),
 			 "zapped_bitmap_test_reliable_exact\n");
 
-	to_driver(q, bits);
+	tmny_bits_from_pages(q, 0, NR_PAGES, bits);
 	r = call(TMNY_CLEAR_YOUNG_BITMAP, page_hva(0), page_hva(NR_PAGES), bits);
 	ksft_print_msg("zapped_bitmap_clear_reliable: result 0x%x\n", r);
 	plain_test(young);

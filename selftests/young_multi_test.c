@@ -137,20 +137,15 @@ static void test_bitmap_call(const char *what, char *mem, size_t first, size_t n
 			unsigned long *young, const unsigned long *want)
 {
 	uint64_t bits[WORDS];
-	size_t page, i;
 	bool any = false;
+	size_t page;
 	int r;
 
 	memset(bits, 0, sizeof(bits));
 	r = call(TMNY_TEST_YOUNG_BITMAP, hva(mem, first), hva(mem, first + n), bits);
-	for (page = first; page < first + n; page++) {
-		i = young_bitmap_index(n, page - first);
-		if (bits[i / 64] & (1ULL << (i % 64)))
-			__set_bit(page, young);
-		else
-			__clear_bit(page, young);
+	tmny_bits_to_pages(bits, first, n, young);
+	for (page = first; page < first + n; page++)
 		any |= test_bit(page, want);
-	}
 	check_result(what, r, any);
 	check_pages(what, young, want, first, n);
 }
@@ -159,15 +154,8 @@ static void test_bitmap_call(const char *what, char *mem, size_t first, size_t n
 static int clear_bitmap_call(char *mem, size_t first, size_t n, const unsigned long *select)
 {
 	uint64_t bits[WORDS];
-	size_t page, i;
 
-	memset(bits, 0, sizeof(bits));
-	for (page = first; page < first + n; page++) {
-		if (!test_bit(page, select))
-			continue;
-		i = young_bitmap_index(n, page - first);
-		bits[i / 64] |= 1ULL << (i % 64);
-	}
+	tmny_bits_from_pages(select, first, n, bits);
 	return call(TMNY_CLEAR_YOUNG_BITMAP, hva(mem, first), hva(mem, first + n), bits);
 }
 
