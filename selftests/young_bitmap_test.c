@@ -17,7 +17,8 @@
  * that lies inside the range; a clear ages a granule iff at least one of its
  * pages inside the range is selected; nothing outside the range is ever read
  * or written (the driver's copy of the bitmap has guard bits after the range,
- * and any bit set there is reported as a stray bit).
+ * clear for a test and set for a clear, and any of them changed is reported
+ * as a stray bit; a clear that reads them ages a mapping nothing selected).
  *
  * The test area is 16 MiB (the driver's maximum of 4096 pages) of one host
  * mapping, laid out as four 4 MiB regions: memslot A, memslot B, a hole with
@@ -447,6 +448,32 @@ static void case_select_one(struct test_vm *t)
 	check_range(t, SLOT_B_FIRST, REGION_PAGES, touch, select);
 	access_pattern_fill(select, REGION_PAGES, PATTERN_NONE, seed);
 	check_range(t, SLOT_B_FIRST, REGION_PAGES, touch, select);
+}
+
+/*
+ * A range that starts and ends in the middle of 2 MiB mappings, every page
+ * touched, and clears that select the range's pages of one of the two
+ * mappings only: the other mapping, none of whose pages inside the range is
+ * selected, must stay young.  The driver passes the bits past the range set
+ * to a clear (as stale bits), so a callee that reads the bits of a mapping's
+ * pages before the range ages the first mapping here.  With 4 KiB mappings
+ * this is a plain selection of half the range.
+ */
+static void case_half_mapping_selected(struct test_vm *t)
+{
+	unsigned long touch[BITMAP_WORDS], select[BITMAP_WORDS];
+	size_t first = SLOT_A_FIRST + HUGE_PAGES / 2, nr = HUGE_PAGES, i;
+
+	access_pattern_fill(touch, nr, PATTERN_ALL, seed);
+	/* The second mapping's pages of the range, then the first mapping's. */
+	bitmap_zero(select, nr);
+	for (i = HUGE_PAGES / 2; i < nr; i++)
+		__set_bit(i, select);
+	check_range(t, first, nr, touch, select);
+	bitmap_zero(select, nr);
+	for (i = 0; i < HUGE_PAGES / 2; i++)
+		__set_bit(i, select);
+	check_range(t, first, nr, touch, select);
 }
 
 /* One page: touched, then untouched; bit 0 is that page. */
@@ -899,6 +926,7 @@ enum vm_case {
 	CASE_PARTLY_OUTSIDE,
 	CASE_HOLE_BETWEEN,
 	CASE_MID_HUGE,
+	CASE_HALF_MAPPING,
 	CASE_ONE_PAGE,
 	CASE_LARGEST,
 	CASE_PLAIN,
@@ -913,6 +941,7 @@ static const char *vm_case_name(enum vm_case c, char *buf, size_t len)
 		[CASE_PARTLY_OUTSIDE]	= "range_partly_outside_memslots",
 		[CASE_HOLE_BETWEEN]	= "range_with_hole_between_memslots",
 		[CASE_MID_HUGE]		= "range_starts_and_ends_mid_mapping",
+		[CASE_HALF_MAPPING]	= "clear_selects_one_of_two_half_mappings",
 		[CASE_ONE_PAGE]		= "range_of_one_page",
 		[CASE_LARGEST]		= "range_of_largest_size",
 		[CASE_PLAIN]		= "plain_calls",
@@ -948,6 +977,9 @@ static void run_vm_case(struct test_vm *t, enum vm_case c)
 		/* Starts 256 pages into a 2 MiB mapping, ends 256 pages into one. */
 		case_random_range(t, SLOT_A_FIRST + 256, HUGE_PAGES);
 		case_random_range(t, SLOT_C_FIRST + 1, REGION_PAGES - 2);
+		break;
+	case CASE_HALF_MAPPING:
+		case_half_mapping_selected(t);
 		break;
 	case CASE_ONE_PAGE:
 		case_one_page(t);
