@@ -2,7 +2,10 @@
 /*
  * What the multi-gen LRU tests share; see mglru_test.h.
  */
+#include <malloc.h>
 #include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
 #include <unistd.h>
 
 #include "test_util.h"
@@ -78,6 +81,51 @@ bool mglru_set_secondary_walk(unsigned int caps, bool on)
 	return true;
 }
 
+unsigned int mglru_without_mm_walk(void)
+{
+	unsigned int caps = lru_gen_get_caps();
+
+	TEST_ASSERT_EQ(lru_gen_set_caps(caps & ~LRU_GEN_CAP_MM_WALK), caps & ~LRU_GEN_CAP_MM_WALK);
+	return caps;
+}
+
+void mglru_restore_caps(unsigned int caps)
+{
+	TEST_ASSERT_EQ(lru_gen_set_caps(caps), caps);
+}
+
+/* Stack and heap faulted in before moving into the memcg. */
+#define MGLRU_PREFAULT_STACK	(256 << 10)
+#define MGLRU_PREFAULT_HEAP	(4 << 20)
+
+static void __attribute__((noinline)) mglru_prefault_stack(void)
+{
+	volatile char stack[MGLRU_PREFAULT_STACK];
+	size_t i;
+
+	for (i = 0; i < sizeof(stack); i += 1024)
+		stack[i] = 0;
+}
+
+/*
+ * Fault in, outside the memcg, the stack and heap the test process uses
+ * later, so that its own page faults charge nothing to the memcg: stack
+ * below the caller's frame, and a heap that glibc neither trims nor
+ * bypasses with mmap() for large allocations.
+ */
+static void mglru_prefault(void)
+{
+	char *heap;
+
+	mglru_prefault_stack();
+	TEST_ASSERT(mallopt(M_MMAP_THRESHOLD, 2 * MGLRU_PREFAULT_HEAP) &&
+		    mallopt(M_TRIM_THRESHOLD, 4 * MGLRU_PREFAULT_HEAP), "mallopt()");
+	heap = malloc(MGLRU_PREFAULT_HEAP);
+	TEST_ASSERT(heap, "malloc(%d)", MGLRU_PREFAULT_HEAP);
+	memset(heap, 0, MGLRU_PREFAULT_HEAP);
+	free(heap);
+}
+
 const char *mglru_test_create(const char *test, size_t nr_pages, struct touch_vm **t,
 			      int *memcg_id)
 {
@@ -90,6 +138,7 @@ const char *mglru_test_create(const char *test, size_t nr_pages, struct touch_vm
 	lru_gen_read(memcg_path, MGLRU_NID, &lruvec);
 	*memcg_id = lruvec.memcg_id;
 	*t = touch_vm_create(nr_pages);
+	mglru_prefault();
 	memcg_enter();
 	return memcg_path;
 }

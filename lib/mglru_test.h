@@ -22,9 +22,10 @@ struct touch_vm;
 
 /*
  * Pages of a test's memcg that are not test pages: host stack and heap the
- * test process faults in after moving into the memcg.  Aging may find them
- * young, since the process itself touches them.  Measured at setup; more
- * than this means the setup is broken.
+ * test process faults in after moving into the memcg, although
+ * mglru_test_create() faults in stack and heap before (so there are
+ * usually none).  Aging may find them young, since the process itself
+ * touches them.  More than this means the setup is broken.
  */
 #define MGLRU_MAX_SLACK_PAGES	16
 
@@ -58,6 +59,17 @@ unsigned int mglru_test_setup(size_t swap_pages);
  */
 bool mglru_set_secondary_walk(unsigned int caps, bool on);
 
+/*
+ * Turn capability 0x0002 off (aging no longer walks page tables), keeping the
+ * others, and return lru_gen/enabled as it was, for mglru_restore_caps().
+ * For the cases that check what an eviction pass left young: an aging walk
+ * in between would clear it, and hide what eviction did.
+ */
+unsigned int mglru_without_mm_walk(void);
+
+/* Write back @caps, as mglru_without_mm_walk() returned them. */
+void mglru_restore_caps(unsigned int caps);
+
 /* The suffix of the cases run with 0x0008 @on or off. */
 static inline const char *mglru_cap_name(bool on)
 {
@@ -67,7 +79,9 @@ static inline const char *mglru_cap_name(bool on)
 /*
  * Create the memcg "@test.<pid>" and a touch_vm of @nr_pages pages, and move
  * in: the guest's test area, and nothing else of the guest, is charged to
- * the memcg, since the VM is created before.  Returns the memcg's path as
+ * the memcg, since the VM is created before, and the stack and heap the
+ * process uses later are faulted in before too.  (The process stays in the
+ * memcg: MGLRU walks the mms of a memcg's tasks.)  Returns the memcg's path as
  * debugfs lru_gen names it, and its id in @memcg_id.  (Reads debugfs
  * lru_gen before moving in, so its buffer is not charged to the memcg.)
  */

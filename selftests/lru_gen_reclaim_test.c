@@ -24,9 +24,11 @@
  * reclaim_takes_cooled_hot_set: then the guest stops touching.  What the
  * rounds found young they also cleared, with 0x0008 the neighbours through
  * one bitmap call trimmed to the young ones (DESIGN.md, defect D1), sparse
- * here.  Once what the last round left young is cleared and the pages are
- * aged down, one eviction pass must take every test page, hot or cold: a
- * page left young in the secondary MMU would be kept for good.
+ * here.  Once an eviction pass cleared what the last round left young and
+ * the pages are aged down, one more eviction pass must take every test
+ * page, hot or cold: a page left young in the secondary MMU would be kept
+ * for good.  No aging pass walks page tables there (0x0002 off), so that
+ * on every arch eviction alone has to clear what it found.
  *
  * Why the bound on cold pages: memory.reclaim is best effort (-EAGAIN when it
  * reclaims less than asked), and the multi-gen LRU may keep cold pages it
@@ -184,20 +186,22 @@ static bool run_reclaim(struct touch_vm *t, const unsigned long *hot)
  * bitmap call trimmed to them, its bits following the trimmed end
  * (DESIGN.md, defect D1), and sparse here, hot and cold pages interleaving.
  * A page left young would be kept for good.  So once what the last round
- * left young is cleared (the aging walk where there is one, an eviction
- * pass otherwise: every page it finds young it keeps and clears) and the
- * pages are aged down, one eviction pass must take every test page.
+ * left young is cleared by an eviction pass (every page it finds young it
+ * keeps and clears, through the rmap and look-around too) and the pages are
+ * aged down, one more eviction pass must take every test page.  The aging
+ * passes do not walk page tables (0x0002 off, on every arch): a walk would
+ * clear what the eviction passes left young and hide it.
  */
 static bool run_cooled(struct touch_vm *t, const unsigned long *hot)
 {
 	size_t hot_evicted, cold_evicted, nr_hot = access_pattern_weight(hot, nr_pages);
+	unsigned int caps_before = mglru_without_mm_walk();
 
 	age_all_down();
-	if (!(caps & LRU_GEN_CAP_MM_WALK)) {
-		evict_old();
-		age_all_down();
-	}
 	evict_old();
+	age_all_down();
+	evict_old();
+	mglru_restore_caps(caps_before);
 
 	count_evicted(t, hot, true, &hot_evicted, &cold_evicted);
 	if (hot_evicted == nr_hot && cold_evicted == nr_pages - nr_hot)
