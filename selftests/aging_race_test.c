@@ -1,0 +1,467 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * aging_race_test: aging without the exclusive mmu_lock loses no race.
+ *
+ * With the series, KVM ages guest memory while vCPUs fault and other threads
+ * change the same page table entries: on x86 the TDP MMU clears Accessed bits
+ * with a cmpxchg and no mmu_lock at all, on arm64 the stage-2 age walker runs
+ * as a shared walker, beside the vCPUs' permission and access faults, with
+ * mmu_lock held for read.  A lost race must read as young, never as old, and
+ * must never undo what the other side did.
+ *
+ * One vCPU writes every page of a small test area (16 pages: the fewer the
+ * pages, the more often each one's entry changes), over and over, each pass
+ * writing the pass number and publishing it when done, dropping its own
+ * translation of each page first so that every access reaches the
+ * secondary MMU.  The memslot logs dirty pages, and a host thread harvests
+ * the log (KVM_GET_DIRTY_LOG) whenever the guest has completed a whole pass
+ * since the previous harvest, which write-protects the pages again: each
+ * pass then faults on every page.  Meanwhile the main thread, in rounds for
+ * a few seconds, waits for two more passes (every page young again) and
+ * clears the accessed state of each page with a single-page call (plain and
+ * bitmap calls alternating), through the MMU notifier test driver.  The
+ * cases:
+ *
+ *   clears_report_young: every such clear returns YOUNG; the page was
+ *                        young, and a clear that lost a race must say so;
+ *   dirty_log_complete:  every harvest after a whole pass reports every
+ *                        page dirty; an aging store that undid a write
+ *                        protection leaves a page writable but unlogged;
+ *   vcpu_progress:       the guest completes its passes (a fault that never
+ *                        resolves, e.g. a permission fault that always loses
+ *                        to aging, stops it) and no write is lost: at the
+ *                        end every page holds the number of the last pass;
+ *   races_hit:           the stress raced at all, or it proved nothing.
+ *                        x86: clears that returned YOUNG without the
+ *                        kvm_tdp_mmu_spte_changed event of their own cmpxchg
+ *                        (it lost to a vCPU's fault or the harvester).
+ *                        arm64: permission faults taken again at once on
+ *                        the same page, i.e. the fault's update lost to
+ *                        aging (aging's own retries are not traced).
+ *
+ * The counts are read from tracepoints in a tracefs instance of the test's
+ * own, filtered to the thread that makes the events (x86: the main thread;
+ * arm64: the vCPU's).
+ *
+ * Needs the test driver and a fast path (KVM ages without the exclusive
+ * lock: arm64, x86 with the TDP MMU and Accessed bits); elsewhere aging
+ * holds mmu_lock for write and nothing can race, so the test skips.
+ *
+ * Limits: one vCPU; 4 KiB pages (dirty logging maps no huge pages); arm64's
+ * aging retries and x86's vCPU-side losses are not counted.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+#include <sys/syscall.h>
+#include <linux/bitmap.h>
+
+#include "kvm_util.h"
+#include "processor.h"
+#include "test_util.h"
+#include "ucall_common.h"
+#include "access_pattern.h"
+#include "kernel_expect.h"
+#include "tmny.h"
+#include "trace_instance.h"
+
+#ifdef HAVE_TMNY_UAPI
+
+#define TEST_PAGE_SIZE		4096UL
+#define MAX_PAGES		512
+#define TEST_SLOT		1
+#define TEST_GPA		0x40000000UL
+#define INSTANCE_NAME		"aging_race_test"
+#define TRACE_BUFFER_KB		"16384"
+/* Rounds between two reads of the trace buffer: well within its size. */
+#define ROUNDS_PER_READ		128
+/* How long the guest may take for two passes before it counts as stuck. */
+#define PROGRESS_TIMEOUT_S	30
+
+/* Guest side: the pages, the last pass completed, the stop request. */
+static uint64_t guest_nr_pages;
+static uint64_t guest_passes;
+static bool guest_stop;
+
+static void guest_code(void)
+{
+	uint64_t pass, page, gva;
+
+	for (pass = 1; !READ_ONCE(guest_stop); pass++) {
+		for (page = 0; page < guest_nr_pages; page++) {
+			gva = TEST_GPA + page * TEST_PAGE_SIZE;
+			guest_drop_translation(gva);
+			WRITE_ONCE(*(uint64_t *)gva, pass);
+		}
+		WRITE_ONCE(guest_passes, pass);
+	}
+	GUEST_DONE();
+}
+
+static size_t nr_pages = 16;
+static int seconds = 10;
+static struct kvm_vm *vm;
+static struct kvm_vcpu *vcpu;
+static char *mem;
+static volatile uint64_t *passes;	/* host view of guest_passes */
+static volatile bool *stop;		/* host view of guest_stop */
+static struct trace_instance ti;
+static int tmny_fd = -1;
+static pid_t vcpu_tid;
+
+/* What the harvester found. */
+static struct {
+	pthread_t thread;
+	size_t harvests, incomplete;
+	bool done;
+} harvester;
+
+static uint64_t now_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+/* Wait until the guest has completed pass @pass; false if it got stuck. */
+static bool wait_for_pass(uint64_t pass)
+{
+	uint64_t deadline = now_ms() + PROGRESS_TIMEOUT_S * 1000;
+
+	while (READ_ONCE(*passes) < pass) {
+		if (now_ms() > deadline)
+			return false;
+		usleep(20);
+	}
+	return true;
+}
+
+static void *vcpu_thread(void *arg)
+{
+	struct ucall uc;
+
+	WRITE_ONCE(vcpu_tid, syscall(SYS_gettid));
+	vcpu_run(vcpu);
+	switch (get_ucall(vcpu, &uc)) {
+	case UCALL_DONE:
+		break;
+	case UCALL_ABORT:
+		REPORT_GUEST_ASSERT(uc);
+		break;
+	default:
+		TEST_FAIL("Unexpected exit %s, ucall %lu",
+			  exit_reason_str(vcpu->run->exit_reason), uc.cmd);
+	}
+	return NULL;
+}
+
+/*
+ * Harvest the dirty log after every whole pass of the guest: a pass that
+ * started after the previous harvest returned and ended before this one
+ * began wrote every page, so every page must be reported dirty.
+ */
+static void *harvester_thread(void *arg)
+{
+	unsigned long *bmap = bitmap_zalloc(nr_pages);
+	uint64_t after, before;
+	size_t missing, page;
+
+	kvm_vm_get_dirty_log(vm, TEST_SLOT, bmap);
+	after = READ_ONCE(*passes);
+	while (!READ_ONCE(harvester.done)) {
+		before = READ_ONCE(*passes);
+		if (before < after + 2) {
+			usleep(20);
+			continue;
+		}
+		kvm_vm_get_dirty_log(vm, TEST_SLOT, bmap);
+		after = READ_ONCE(*passes);
+		harvester.harvests++;
+		missing = nr_pages - access_pattern_weight(bmap, nr_pages);
+		if (!missing || harvester.incomplete++ >= 4)
+			continue;
+		for (page = 0; test_bit(page, bmap); page++)
+			;
+		ksft_print_msg("  harvest %zu (after pass %lu): %zu pages not dirty, the first page %zu\n",
+			       harvester.harvests, before, missing, page);
+	}
+	free(bmap);
+	return NULL;
+}
+
+/* The races in the trace of a batch of rounds. */
+struct race_count {
+	const int *results;	/* what each clear of the batch returned */
+	size_t nr_results;
+	size_t call;		/* clears seen so far (kvm_age_hva events) */
+	bool changed;		/* the current clear cleared an SPTE */
+	size_t races;
+	/* arm64: the IPA of the current run of faults, its permission faults */
+	uint64_t run_ipa;
+	size_t run_perms;
+};
+
+#if defined(__x86_64__)
+#define RACE_EVENTS	{ "kvm/kvm_age_hva", "kvmmmu/kvm_tdp_mmu_spte_changed" }
+
+static void end_call(struct race_count *rc)
+{
+	if (rc->call && !rc->changed && (rc->results[rc->call - 1] & TMNY_YOUNG))
+		rc->races++;
+}
+
+/*
+ * On the main thread, a clear emits kvm_age_hva, then one
+ * kvm_tdp_mmu_spte_changed per SPTE whose Accessed bit its cmpxchg cleared;
+ * it returns YOUNG without one when the SPTE changed under it.
+ */
+static void count_race(const char *line, void *arg)
+{
+	struct race_count *rc = arg;
+
+	if (strstr(line, "kvm_age_hva:")) {
+		end_call(rc);
+		TEST_ASSERT(rc->call < rc->nr_results,
+			    "More kvm_age_hva events than clears (%zu)", rc->nr_results);
+		rc->call++;
+		rc->changed = false;
+	} else if (strstr(line, "kvm_tdp_mmu_spte_changed:")) {
+		rc->changed = true;
+	}
+}
+
+static void end_count(struct race_count *rc)
+{
+	end_call(rc);
+	TEST_ASSERT(rc->call == rc->nr_results,
+		    "%zu kvm_age_hva events for %zu clears", rc->call, rc->nr_results);
+}
+
+static pid_t traced_tid(void)
+{
+	return syscall(SYS_gettid);
+}
+#elif defined(__aarch64__)
+#define RACE_EVENTS	{ "kvm/kvm_guest_fault" }
+
+#define ESR_FSC_MASK		0x3fUL
+#define ESR_FSC_PERM_L0		0x0cUL
+
+/*
+ * The vCPU writes each page once per pass and moves on once the write went
+ * through.  A page's faults come in a run, one permission fault if all
+ * goes well, maybe after an access flag fault; a second permission fault
+ * in the run means that the first one's update of the PTE failed: it raced
+ * with the age walker (the harvester write-protects with mmu_lock held for
+ * write and cannot race with a fault).
+ */
+static void count_race(const char *line, void *arg)
+{
+	struct race_count *rc = arg;
+	unsigned long long ipa, esr;
+	const char *p = strstr(line, "kvm_guest_fault:");
+
+	if (!p || !(p = strstr(p, "ipa ")) ||
+	    sscanf(p, "ipa %llx, hsr %llx", &ipa, &esr) != 2)
+		return;
+	if (ipa != rc->run_ipa) {
+		rc->run_ipa = ipa;
+		rc->run_perms = 0;
+	}
+	if ((esr & ESR_FSC_MASK & ~3UL) != ESR_FSC_PERM_L0)
+		return;
+	if (rc->run_perms++ && ipa >= TEST_GPA && ipa < TEST_GPA + nr_pages * TEST_PAGE_SIZE)
+		rc->races++;
+}
+
+static void end_count(struct race_count *rc)
+{
+}
+
+static pid_t traced_tid(void)
+{
+	return READ_ONCE(vcpu_tid);
+}
+#endif
+
+/* The races of the batch of clears that returned @results. */
+static size_t read_races(const int *results, size_t nr_results)
+{
+	struct race_count rc = {
+		.results = results,
+		.nr_results = nr_results,
+		.run_ipa = -1,
+	};
+
+	trace_instance_write(&ti, "tracing_on", "0");
+	trace_instance_for_each(&ti, count_race, &rc);
+	end_count(&rc);
+	trace_instance_clear(&ti);
+	trace_instance_write(&ti, "tracing_on", "1");
+	return rc.races;
+}
+
+/* One round: clear every page once, each with its own call. */
+static void clear_round(int round, int *results, size_t *not_young)
+{
+	uint64_t bitmap, start;
+	size_t page;
+	int r;
+
+	for (page = 0; page < nr_pages; page++) {
+		start = (uint64_t)(uintptr_t)(mem + page * TEST_PAGE_SIZE);
+		bitmap = 1;
+		if ((page + round) % 2)
+			r = tmny_call(tmny_fd, TMNY_CLEAR_YOUNG_BITMAP, start,
+				      start + TEST_PAGE_SIZE, &bitmap);
+		else
+			r = tmny_call(tmny_fd, TMNY_CLEAR_YOUNG, start,
+				      start + TEST_PAGE_SIZE, NULL);
+		TEST_ASSERT(r >= 0, "clear_young of page %zu: %s", page, strerror(-r));
+		TEST_ASSERT(!(r & TMNY_YOUNG_BITMAP_UNRELIABLE),
+			    "clear_young of page %zu returned 0x%x with a fast path", page, r);
+		results[page] = r;
+		if (!(r & TMNY_YOUNG) && (*not_young)++ < 8)
+			ksft_print_msg("  round %d: page %zu was young, clear_young returned 0x%x (%s)\n",
+				       round, page, r, (page + round) % 2 ? "bitmap" : "plain");
+	}
+}
+
+static void help(const char *name)
+{
+	puts("");
+	printf("usage: %s [-h] [-n pages] [-t seconds]\n", name);
+	printf(" -n: pages in the test area, 1 to %d (default: %zu)\n", MAX_PAGES, nr_pages);
+	printf(" -t: how long the clears run, in seconds (default: %d)\n", seconds);
+	puts("");
+	exit(0);
+}
+
+int main(int argc, char *argv[])
+{
+	static const char * const events[] = RACE_EVENTS;
+	size_t not_young = 0, races = 0, page, lost = 0;
+	int *results, opt, round = 0, batch = 0;
+	bool progress = true;
+	pthread_t vcpu_pthread;
+	uint64_t last, end;
+	char tid[32], path[128];
+	unsigned int i;
+
+	while ((opt = getopt(argc, argv, "hn:t:")) != -1) {
+		switch (opt) {
+		case 'n':
+			nr_pages = atoi_positive("Pages", optarg);
+			break;
+		case 't':
+			seconds = atoi_positive("Seconds", optarg);
+			break;
+		case 'h':
+		default:
+			help(argv[0]);
+		}
+	}
+	TEST_ASSERT(nr_pages <= MAX_PAGES, "-n takes 1 to %d pages", MAX_PAGES);
+
+	tmny_fd = open(TMNY_DEVICE_PATH, O_RDWR);
+	TEST_REQUIRE_FEATURE(KERNEL_EXPECT_TEST_DRIVER, tmny_fd >= 0,
+			     "cannot open %s: %s (CONFIG_TEST_MMU_NOTIFIER_YOUNG)",
+			     TMNY_DEVICE_PATH, strerror(errno));
+	__TEST_REQUIRE(tmny_fast_path(),
+		       "KVM ages this MMU with mmu_lock held for write: nothing can race");
+	for (i = 0; i < ARRAY_SIZE(events); i++)
+		TEST_REQUIRE_FEATURE(KERNEL_EXPECT_KVM, tracefs_has_event(events[i]),
+				     "no tracepoint %s in %s (CONFIG_FTRACE, tracefs)",
+				     events[i], TRACEFS_DIR);
+
+	ksft_print_header();
+	ksft_set_plan(4);
+
+	results = calloc(ROUNDS_PER_READ * nr_pages, sizeof(*results));
+	TEST_ASSERT(results, "calloc()");
+	vm = vm_create_with_one_vcpu(&vcpu, guest_code);
+	vm_userspace_mem_region_add(vm, VM_MEM_SRC_ANONYMOUS, TEST_GPA, TEST_SLOT, nr_pages,
+				    KVM_MEM_LOG_DIRTY_PAGES);
+	virt_map(vm, TEST_GPA, TEST_GPA, nr_pages);
+	mem = addr_gpa2hva(vm, TEST_GPA);
+	guest_nr_pages = nr_pages;
+	sync_global_to_guest(vm, guest_nr_pages);
+	passes = addr_gva2hva(vm, (vm_vaddr_t)&guest_passes);
+	stop = addr_gva2hva(vm, (vm_vaddr_t)&guest_stop);
+
+	pthread_create(&vcpu_pthread, NULL, vcpu_thread, NULL);
+	TEST_ASSERT(wait_for_pass(1), "The guest completed no pass in %d s", PROGRESS_TIMEOUT_S);
+	pthread_create(&harvester.thread, NULL, harvester_thread, NULL);
+
+	trace_instance_create(&ti, INSTANCE_NAME);
+	trace_instance_write(&ti, "buffer_size_kb", TRACE_BUFFER_KB);
+	snprintf(tid, sizeof(tid), "%d", traced_tid());
+	trace_instance_write(&ti, "set_event_pid", tid);
+	for (i = 0; i < ARRAY_SIZE(events); i++) {
+		snprintf(path, sizeof(path), "events/%s/enable", events[i]);
+		trace_instance_write(&ti, path, "1");
+	}
+	trace_instance_write(&ti, "tracing_on", "1");
+
+	end = now_ms() + seconds * 1000;
+	while (now_ms() < end) {
+		/* Two more passes: every page written since the last clear. */
+		if (!wait_for_pass(READ_ONCE(*passes) + 2)) {
+			progress = false;
+			break;
+		}
+		clear_round(round++, results + batch * nr_pages, &not_young);
+		if (++batch == ROUNDS_PER_READ) {
+			races += read_races(results, batch * nr_pages);
+			batch = 0;
+		}
+	}
+	races += read_races(results, batch * nr_pages);
+
+	last = READ_ONCE(*passes);
+	if (progress && !wait_for_pass(last + 2))
+		progress = false;
+	WRITE_ONCE(harvester.done, true);
+	pthread_join(harvester.thread, NULL);
+	WRITE_ONCE(*stop, true);
+	if (progress) {
+		pthread_join(vcpu_pthread, NULL);
+		last = READ_ONCE(*passes);
+		for (page = 0; page < nr_pages; page++) {
+			uint64_t val = *(uint64_t *)(mem + page * TEST_PAGE_SIZE);
+
+			if (val != last && lost++ < 4)
+				ksft_print_msg("  page %zu holds pass %lu, the guest's last pass was %lu\n",
+					       page, val, last);
+		}
+	} else {
+		ksft_print_msg("  the guest completed no two passes in %d s: a fault that never resolves?\n",
+			       PROGRESS_TIMEOUT_S);
+	}
+
+	ksft_print_msg("%d rounds of %zu clears in %d s; %lu guest passes; %zu dirty log harvests; %zu races hit\n",
+		       round, nr_pages, seconds, last, harvester.harvests, races);
+	ksft_test_result(!not_young && round, "clears_report_young\n");
+	ksft_test_result(!harvester.incomplete && harvester.harvests, "dirty_log_complete\n");
+	ksft_test_result(progress && !lost, "vcpu_progress\n");
+	if (!races)
+		ksft_print_msg("  no race in %d rounds: the stress proved nothing\n", round);
+	ksft_test_result(races, "races_hit\n");
+
+	trace_instance_destroy(&ti);
+	if (progress)
+		kvm_vm_free(vm);
+	free(results);
+	close(tmny_fd);
+	ksft_finished();
+}
+
+#else /* !HAVE_TMNY_UAPI */
+TMNY_MAIN_WITHOUT_DRIVER()
+#endif
