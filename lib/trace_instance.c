@@ -65,6 +65,17 @@ void trace_instance_clear(struct trace_instance *ti)
 	close(fd);
 }
 
+void trace_instance_start(struct trace_instance *ti)
+{
+	trace_instance_clear(ti);
+	trace_instance_write(ti, "tracing_on", "1");
+}
+
+void trace_instance_stop(struct trace_instance *ti)
+{
+	trace_instance_write(ti, "tracing_on", "0");
+}
+
 size_t trace_instance_for_each(struct trace_instance *ti,
 			       void (*fn)(const char *line, void *arg), void *arg)
 {

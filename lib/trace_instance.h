@@ -34,6 +34,10 @@ void trace_instance_write(struct trace_instance *ti, const char *file,
 /* Empty the instance's buffer. */
 void trace_instance_clear(struct trace_instance *ti);
 
+/* Empty the buffer and start recording; stop recording. */
+void trace_instance_start(struct trace_instance *ti);
+void trace_instance_stop(struct trace_instance *ti);
+
 /*
  * Call @fn(@line, @arg) for each event in the instance's buffer, reading it
  * once; returns the number of events.  Asserts that the buffer lost no

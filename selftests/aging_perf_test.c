@@ -59,15 +59,15 @@
 #include "ucall_common.h"
 #include "access_pattern.h"
 #include "kernel_expect.h"
-#include "kernel_file.h"
 #include "lru_gen.h"
 #include "memcg.h"
 #include "mglru_test.h"
 #include "page_idle.h"
 #include "touch_vm.h"
+#include "trace_instance.h"
 #include "zram_swap.h"
 
-#define TRACEFS			"/sys/kernel/tracing"
+#define INSTANCE_NAME		"aging_perf_test"
 /* Room for one event per page of the largest area, on one CPU. */
 #define TRACE_BUFFER_KB		"16384"
 
@@ -122,66 +122,49 @@ struct sample {
 	size_t evicted;
 };
 
-static void tracefs_write(const char *file, const char *val)
-{
-	char path[256];
+static struct trace_instance ti;
 
-	snprintf(path, sizeof(path), TRACEFS "/%s", file);
-	kernel_file_write(path, val);
-}
-
-/* Record the two KVM aging tracepoints, and nothing else. */
+/* Record the two KVM aging tracepoints, and nothing else, in our own instance. */
 static void trace_setup(void)
 {
-	TEST_REQUIRE_FEATURE(KERNEL_EXPECT_KVM, !access(TRACEFS "/events/kvm/kvm_age_hva/enable", W_OK),
-			     "no tracepoint kvm:kvm_age_hva in %s (CONFIG_FTRACE, tracefs)", TRACEFS);
-	tracefs_write("tracing_on", "0");
-	tracefs_write("events/enable", "0");
-	tracefs_write("buffer_size_kb", TRACE_BUFFER_KB);
-	tracefs_write("events/kvm/kvm_age_hva/enable", "1");
-	tracefs_write("events/kvm/kvm_test_age_hva/enable", "1");
+	TEST_REQUIRE_FEATURE(KERNEL_EXPECT_KVM, tracefs_has_event("kvm/kvm_age_hva") &&
+			     tracefs_has_event("kvm/kvm_test_age_hva"),
+			     "no tracepoints kvm:kvm_age_hva, kvm:kvm_test_age_hva in %s (CONFIG_FTRACE, tracefs)",
+			     TRACEFS_DIR);
+	trace_instance_create(&ti, INSTANCE_NAME);
+	trace_instance_write(&ti, "buffer_size_kb", TRACE_BUFFER_KB);
+	trace_instance_write(&ti, "events/kvm/kvm_age_hva/enable", "1");
+	trace_instance_write(&ti, "events/kvm/kvm_test_age_hva/enable", "1");
 }
 
 static void trace_start(void)
 {
-	int fd = open(TRACEFS "/trace", O_WRONLY | O_TRUNC);
+	trace_instance_start(&ti);
+}
 
-	TEST_ASSERT(fd >= 0, "Cannot clear " TRACEFS "/trace");
-	close(fd);
-	tracefs_write("tracing_on", "1");
+static void count_call(const char *line, void *arg)
+{
+	struct sample *s = arg;
+
+	if (strstr(line, " kvm_test_age_hva: "))
+		s->test_calls++;
+	else if (strstr(line, " kvm_age_hva: "))
+		s->clear_calls++;
 }
 
 /*
  * Stop tracing and count the calls recorded since trace_start().  Lost
  * events would make the counts wrong: the buffer holds the largest area's
- * per-page calls, and a test that overflows it fails.
+ * per-page calls, and trace_instance_for_each() fails a trace that lost any.
  */
 static void trace_stop(struct sample *s)
 {
-	unsigned long in_buffer = 0, written = 0;
-	char line[512];
-	FILE *f;
+	size_t events;
 
-	tracefs_write("tracing_on", "0");
-	f = fopen(TRACEFS "/trace", "r");
-	TEST_ASSERT(f, "Cannot read " TRACEFS "/trace");
+	trace_instance_stop(&ti);
 	s->test_calls = s->clear_calls = 0;
-	while (fgets(line, sizeof(line), f)) {
-		if (line[0] == '#') {
-			sscanf(line, "# entries-in-buffer/entries-written: %lu/%lu",
-			       &in_buffer, &written);
-			continue;
-		}
-		if (strstr(line, " kvm_test_age_hva: "))
-			s->test_calls++;
-		else if (strstr(line, " kvm_age_hva: "))
-			s->clear_calls++;
-	}
-	fclose(f);
-	TEST_ASSERT(in_buffer == written,
-		    "The trace lost events (%lu of %lu kept): the counts would be wrong",
-		    in_buffer, written);
-	TEST_ASSERT_EQ(s->test_calls + s->clear_calls, in_buffer);
+	events = trace_instance_for_each(&ti, count_call, s);
+	TEST_ASSERT_EQ(s->test_calls + s->clear_calls, events);
 }
 
 static double elapsed_seconds(struct timespec start)
@@ -484,8 +467,7 @@ int main(int argc, char *argv[])
 
 	measure_caps(measure_passes);
 
-	tracefs_write("events/kvm/kvm_age_hva/enable", "0");
-	tracefs_write("events/kvm/kvm_test_age_hva/enable", "0");
+	trace_instance_destroy(&ti);
 	close(idle_fd);
 	free(idle_words);
 	free(all_pages);

@@ -137,15 +137,14 @@ static struct calls count_calls(void)
 
 static void trace_begin(void)
 {
-	trace_instance_clear(&ti);
-	trace_instance_write(&ti, "tracing_on", "1");
+	trace_instance_start(&ti);
 }
 
 static struct calls trace_end(const char *name)
 {
 	struct calls c;
 
-	trace_instance_write(&ti, "tracing_on", "0");
+	trace_instance_stop(&ti);
 	c = count_calls();
 	ksft_print_msg("%s: test calls %zu of one page, %zu of more; clear calls %zu of one page, %zu of more; %zu of %zu pages tested\n",
 		       name, c.test_single, c.test_multi, c.clear_single, c.clear_multi,

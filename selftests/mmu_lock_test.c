@@ -94,8 +94,7 @@ struct acquisitions {
 
 static void trace_begin(void)
 {
-	trace_instance_clear(&ti);
-	trace_instance_write(&ti, "tracing_on", "1");
+	trace_instance_start(&ti);
 }
 
 /* The filter keeps mmu_lock only; "[try ]read NAME" for readers. */
@@ -113,7 +112,7 @@ static struct acquisitions trace_end(void)
 {
 	struct acquisitions a = {};
 
-	trace_instance_write(&ti, "tracing_on", "0");
+	trace_instance_stop(&ti);
 	trace_instance_for_each(&ti, count_acquisition, &a);
 	return a;
 }
