@@ -68,6 +68,7 @@
 #include "access_pattern.h"
 #include "kernel_expect.h"
 #include "tmny.h"
+#include "touch_vm.h"
 #include "trace_instance.h"
 
 #ifdef HAVE_TMNY_UAPI
@@ -100,7 +101,7 @@ static void guest_code(void)
 		}
 		WRITE_ONCE(guest_passes, pass);
 	}
-	GUEST_DONE();
+	GUEST_SYNC(0);
 }
 
 static size_t nr_pages = 16;
@@ -142,22 +143,11 @@ static bool wait_for_pass(uint64_t pass)
 	return true;
 }
 
+/* Run the guest until it stops (its GUEST_SYNC). */
 static void *vcpu_thread(void *arg)
 {
-	struct ucall uc;
-
 	WRITE_ONCE(vcpu_tid, syscall(SYS_gettid));
-	vcpu_run(vcpu);
-	switch (get_ucall(vcpu, &uc)) {
-	case UCALL_DONE:
-		break;
-	case UCALL_ABORT:
-		REPORT_GUEST_ASSERT(uc);
-		break;
-	default:
-		TEST_FAIL("Unexpected exit %s, ucall %lu",
-			  exit_reason_str(vcpu->run->exit_reason), uc.cmd);
-	}
+	vcpu_run_to_sync(vcpu);
 	return NULL;
 }
 
@@ -299,11 +289,10 @@ static size_t read_races(const int *results, size_t nr_results)
 		.run_ipa = -1,
 	};
 
-	trace_instance_write(&ti, "tracing_on", "0");
+	trace_instance_stop(&ti);
 	trace_instance_for_each(&ti, count_race, &rc);
 	end_count(&rc);
-	trace_instance_clear(&ti);
-	trace_instance_write(&ti, "tracing_on", "1");
+	trace_instance_start(&ti);
 	return rc.races;
 }
 
@@ -407,7 +396,7 @@ int main(int argc, char *argv[])
 		snprintf(path, sizeof(path), "events/%s/enable", events[i]);
 		trace_instance_write(&ti, path, "1");
 	}
-	trace_instance_write(&ti, "tracing_on", "1");
+	trace_instance_start(&ti);
 
 	end = now_ms() + seconds * 1000;
 	while (now_ms() < end) {
