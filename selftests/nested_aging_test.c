@@ -24,6 +24,9 @@
  *                                 the bitmap test reports BITMAP_UNRELIABLE,
  *                                 or exactly P (never a wrong bit as reliable)
  *   shadow_plain_clear_ages_l2    plain clear_young ages what L2 touched
+ *   shadow_page_idle_exact        idle page tracking (plain calls, page by
+ *                                 page) reports not idle exactly the pages
+ *                                 L2 touched after they were marked idle
  *   zapped_bitmap_test_reliable_exact
  *                                 after a memslot deletion zapped every
  *                                 shadow page, L1 touched Q: the bitmap test
@@ -49,6 +52,7 @@
 #include "ucall_common.h"
 #include "access_pattern.h"
 #include "kernel_expect.h"
+#include "page_idle.h"
 #include "tmny.h"
 #include "touch_vm.h"
 
@@ -245,6 +249,55 @@ static void check_bitmap_exact_or_unreliable(const char *name, const unsigned lo
 	free(young);
 }
 
+/*
+ * Mark the test area idle, let L2 touch @want, and read the idle flags
+ * back: idle page tracking asks the secondary MMUs page by page, with the
+ * plain calls, so the shadow MMU's answer must come through.  Pages whose
+ * PFN idle page tracking cannot track (the last partial 64-page chunk of
+ * memory, see page_idle.h) are left out.
+ */
+static bool page_idle_exact(const unsigned long *want)
+{
+	unsigned long *young = bitmap_zalloc(NR_PAGES), *tracked = bitmap_zalloc(NR_PAGES);
+	uint64_t pfns[NR_PAGES];
+	size_t page, untracked = 0;
+	bool ok;
+	int idle;
+
+	page_idle_drain_lru();
+	for (page = 0; page < NR_PAGES; page++) {
+		pfns[page] = page_idle_hva_to_pfn(area + page * PAGE_SIZE);
+		if (__page_idle_mark(pfns[page]))
+			__set_bit(page, tracked);
+		else
+			untracked++;
+	}
+	TEST_ASSERT(untracked < PAGE_IDLE_CHUNK_PAGES,
+		    "%zu pages cannot be marked idle; at most %d PFNs are outside idle page tracking",
+		    untracked, PAGE_IDLE_CHUNK_PAGES - 1);
+	for (page = 0; page < NR_PAGES; page++)
+		TEST_ASSERT(__page_idle_is_idle(pfns[page]) != 0,
+			    "Page %zu (PFN 0x%lx) not idle right after marking it: not on the LRU?",
+			    page, pfns[page]);
+
+	guest_touch(CMD_L2_TOUCH, want);
+	for (page = 0; page < NR_PAGES; page++) {
+		idle = __page_idle_is_idle(pfns[page]);
+		if (idle == 0)
+			__set_bit(page, young);
+	}
+	if (untracked)
+		ksft_print_msg("  %zu pages left out: PFNs outside idle page tracking\n", untracked);
+	for (page = 0; page < NR_PAGES; page++) {
+		if (!test_bit(page, want))
+			__clear_bit(page, tracked);
+	}
+	ok = same_pages("shadow_page_idle_exact", young, tracked);
+	free(tracked);
+	free(young);
+	return ok;
+}
+
 static void run_checks(void)
 {
 	unsigned long *p = bitmap_zalloc(NR_PAGES), *q = bitmap_zalloc(NR_PAGES);
@@ -274,6 +327,12 @@ static void run_checks(void)
 	plain_test(young);
 	ksft_test_result((r & TMNY_YOUNG) && same_pages("shadow_plain_clear_ages_l2", young, none),
 			 "shadow_plain_clear_ages_l2\n");
+
+	if (page_idle_available())
+		ksft_test_result(page_idle_exact(p), "shadow_page_idle_exact\n");
+	else
+		ksft_test_result_missing(KERNEL_EXPECT_PAGE_IDLE, "no idle page tracking",
+					 "shadow_page_idle_exact");
 
 	/* Zap the shadow pages; L1 alone touches Q through the TDP MMU. */
 	zap_all();
@@ -346,7 +405,7 @@ int main(int argc, char *argv[])
 			     TMNY_DEVICE_PATH, strerror(errno));
 
 	ksft_print_header();
-	ksft_set_plan(6);
+	ksft_set_plan(7);
 	ksft_print_msg("seed %u, %d pages\n", seed, NR_PAGES);
 
 	vm = __vm_create_with_one_vcpu(&vcpu, NR_PAGES / 512 + 16, l1_guest_code);
