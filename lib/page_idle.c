@@ -103,6 +103,22 @@ bool page_idle_is_idle(uint64_t pfn)
 	return idle;
 }
 
+size_t page_idle_mark_all(const uint64_t *pfns, size_t nr)
+{
+	size_t page, untracked = 0;
+
+	for (page = 0; page < nr; page++)
+		untracked += !__page_idle_mark(pfns[page]);
+	TEST_ASSERT(untracked < PAGE_IDLE_CHUNK_PAGES,
+		    "%zu pages cannot be marked idle; at most %d PFNs are outside idle page tracking",
+		    untracked, PAGE_IDLE_CHUNK_PAGES - 1);
+	for (page = 0; page < nr; page++)
+		TEST_ASSERT(__page_idle_is_idle(pfns[page]) != 0,	/* -1: untracked */
+			    "Page %zu (PFN 0x%lx) not idle right after marking it: not on the LRU?",
+			    page, pfns[page]);
+	return untracked;
+}
+
 void page_idle_drain_lru(void)
 {
 	kernel_file_write("/proc/sys/vm/drop_caches", "1");

@@ -60,6 +60,13 @@ bool __page_idle_mark(uint64_t pfn);
 void page_idle_mark(uint64_t pfn);
 
 /*
+ * Mark the @nr pages of @pfns idle and assert that each reads idle right
+ * after (else it is not on the LRU).  Returns how many of them the kernel
+ * cannot track (see above), asserted to be fewer than PAGE_IDLE_CHUNK_PAGES.
+ */
+size_t page_idle_mark_all(const uint64_t *pfns, size_t nr);
+
+/*
  * Whether @pfn is idle, not accessed since it was marked: 1 or 0, or -1 if
  * the kernel cannot track it (see above).
  */

@@ -135,11 +135,6 @@ static struct calls count_calls(void)
 	return cc.c;
 }
 
-static void trace_begin(void)
-{
-	trace_instance_start(&ti);
-}
-
 static struct calls trace_end(const char *name)
 {
 	struct calls c;
@@ -172,7 +167,7 @@ static void aging_case(bool on)
 	snprintf(name, sizeof(name), "aging_all_%s", mglru_cap_name(on));
 	touch_vm_touch(area, all_pages);
 	lru_gen_read(memcg_path, MGLRU_NID, &lruvec);
-	trace_begin();
+	trace_instance_start(&ti);
 	lru_gen_age(memcg_id, MGLRU_NID, lru_gen_youngest(&lruvec)->seq, MGLRU_ANON_ONLY, true);
 	c = trace_end(name);
 
@@ -207,7 +202,7 @@ static void evict_case(bool on)
 		mglru_age(memcg_path, memcg_id);
 	touch_vm_touch(area, all_pages);
 	lru_gen_read(memcg_path, MGLRU_NID, &lruvec);
-	trace_begin();
+	trace_instance_start(&ti);
 	lru_gen_evict(memcg_id, MGLRU_NID, lru_gen_youngest(&lruvec)->seq - LRU_GEN_MIN_NR_GENS,
 		      MGLRU_ANON_ONLY, nr_pages);
 	c = trace_end(name);

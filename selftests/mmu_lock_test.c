@@ -86,16 +86,11 @@ static const struct call {
 static struct trace_instance ti;
 static int tmny_fd = -1;
 
-/* Acquisitions of mmu_lock recorded since the last trace_begin(). */
+/* Acquisitions of mmu_lock recorded since the last trace_instance_start(). */
 struct acquisitions {
 	size_t read;
 	size_t write;
 };
-
-static void trace_begin(void)
-{
-	trace_instance_start(&ti);
-}
 
 /* The filter keeps mmu_lock only; "[try ]read NAME" for readers. */
 static void count_acquisition(const char *line, void *arg)
@@ -195,7 +190,7 @@ static void run_case(const char *region, const struct call *call, struct touch_v
 	int ret;
 
 	make_young(t, hva, all);
-	trace_begin();
+	trace_instance_start(&ti);
 	ret = aging_call(call, hva);
 	a = trace_end();
 
@@ -245,7 +240,7 @@ int main(int argc, char *argv[])
 	TEST_ASSERT(host_mem != MAP_FAILED, "mmap()");
 
 	/* Control: faulting in guest memory takes mmu_lock on every MMU. */
-	trace_begin();
+	trace_instance_start(&ti);
 	touch_vm_touch(t, all);
 	a = trace_end();
 	ksft_print_msg("control: the guest's first touch of %d pages acquired mmu_lock %zu times for read, %zu for write\n",

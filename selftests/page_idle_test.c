@@ -109,19 +109,10 @@ static const char *set_mglru_mode(enum mglru_mode mode, unsigned int caps,
 static size_t run_pattern(struct touch_vm *t, enum access_pattern pattern)
 {
 	unsigned long *touched = bitmap_zalloc(nr_pages);
-	size_t page, mismatches = 0, untracked = 0;
+	size_t page, mismatches = 0, untracked;
 
 	access_pattern_fill(touched, nr_pages, pattern, seed);
-
-	for (page = 0; page < nr_pages; page++)
-		untracked += !__page_idle_mark(pfns[page]);
-	TEST_ASSERT(untracked < PAGE_IDLE_CHUNK_PAGES,
-		    "%zu pages cannot be marked idle; at most %d PFNs are outside idle page tracking",
-		    untracked, PAGE_IDLE_CHUNK_PAGES - 1);
-	for (page = 0; page < nr_pages; page++)
-		TEST_ASSERT(__page_idle_is_idle(pfns[page]) != 0,	/* -1: untracked */
-			    "Page %zu (PFN 0x%lx) not idle right after marking it: not on the LRU?",
-			    page, pfns[page]);
+	untracked = page_idle_mark_all(pfns, nr_pages);
 
 	touch_vm_touch(t, touched);
 
