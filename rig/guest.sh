@@ -53,6 +53,10 @@ initramfs_build()
 		echo "file /rig/plan $plan 0644 0 0"
 		echo "file /rig/mode $modefile 0644 0 0"
 		echo "file /rig/expect $expect 0644 0 0"
+		# Programs in a selftest subdirectory (x86_64/, mm/) keep it.
+		for d in $(printf '%s\n' "$@" | sed -n 's|/[^/]*$||p' | sort -u); do
+			echo "dir /rig/bin/$d 0755 0 0"
+		done
 		for prog in "$@"; do
 			echo "file /rig/bin/$prog $bindir/$prog 0755 0 0"
 		done

@@ -34,7 +34,7 @@ testlist_check()
 			for (i = 1; i <= NF; i++) { gsub(/^[ \t]+|[ \t]+$/, "", $i) }
 			where = FILENAME ":" FNR ": "
 			if (NF != 6) { print where "expected 6 fields separated by |, found " NF; exit }
-			if ($1 !~ /^[A-Za-z0-9_.+-]+$/) { print where "bad test name \"" $1 "\""; exit }
+			if ($1 !~ /^[A-Za-z0-9_.+-]+(\/[A-Za-z0-9_.+-]+)?$/) { print where "bad test name \"" $1 "\""; exit }
 			if ($1 in seen) { print where "duplicate test name \"" $1 "\""; exit }
 			seen[$1] = 1
 			n = split($2, a, ",")
@@ -49,6 +49,23 @@ testlist_check()
 					print where "unknown need \"" a[i] "\""; exit
 				}
 			if ($6 == "") { print where "empty command"; exit }
+			# A program in a selftest directory of one arch cannot run on
+			# the other; mm/ and cgroup/ are the other selftest suites.
+			split($6, w, " ")
+			prog = w[1]
+			if (prog ~ /\//) {
+				dir = prog
+				sub(/\/.*/, "", dir)
+				if (dir !~ /^(x86_64|x86|aarch64|arm64|mm|cgroup)$/ || prog !~ /^[^\/]+\/[^\/]+$/) {
+					print where "program \"" prog "\" is in no selftest directory the rig builds (x86_64/, aarch64/, mm/, cgroup/)"; exit
+				}
+				if ((dir == "x86_64" || dir == "x86") && ("," $2 ",") ~ /,arm64,/) {
+					print where "program \"" prog "\" is an x86 selftest, listed for arm64"; exit
+				}
+				if ((dir == "aarch64" || dir == "arm64") && ("," $2 ",") ~ /,x86_64,/) {
+					print where "program \"" prog "\" is an arm64 selftest, listed for x86_64"; exit
+				}
+			}
 		}' "$file")
 	[[ -z "$err" ]] || die "$EXIT_USAGE" "$err"
 	[[ -n "$(testlist_entries "$file")" ]] ||
@@ -74,6 +91,18 @@ testlist_check_globs()
 		fi
 		die "$EXIT_USAGE" "--tests: '$glob' matches no test for $* (--list shows them)"
 	done
+}
+
+# testlist_shard I/N: the I-th of N shares of the entries on stdin, taking
+# every N-th entry from the I-th (list order spreads the long tests); a
+# usage error when the share is empty.
+testlist_shard()
+{
+	local i=${1%/*} n=${1#*/} out
+
+	out=$(awk -v i="$i" -v n="$n" 'NF && (NR - 1) % n == i - 1')
+	[[ -n "$out" ]] || die "$EXIT_USAGE" "--shard $1 selects no test: fewer than $i tests are selected"
+	printf '%s\n' "$out"
 }
 
 # testlist_table FILE: the human-readable list (also used by --help).

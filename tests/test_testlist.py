@@ -298,3 +298,35 @@ def test_table_lists_every_test(tlist):
     assert [l.split()[0] for l in out[1:]] == names(select(tlist, "*", "x86_64", "arm64"))
     (row,) = [l for l in out if l.startswith("lru_gen_aging_test ")]
     assert "120s" in row and "[lru_gen.enabled=0] lru_gen_aging_test" in row
+
+
+# --- programs in selftest subdirectories ------------------------------------
+
+SUBDIR_BAD = [
+    ("x86_64/svm_vmcall_test", "x86_64,arm64", "is an x86 selftest, listed for arm64"),
+    ("aarch64/page_fault_test", "x86_64", "is an arm64 selftest, listed for x86_64"),
+    ("riscv/ebreak_test", "x86_64", "is in no selftest directory the rig builds"),
+    ("x86_64/a/b", "x86_64", "is in no selftest directory the rig builds"),
+]
+
+
+@pytest.mark.parametrize("prog, arches, message", SUBDIR_BAD)
+def test_program_of_the_wrong_arch_is_refused_when_read(tmp_path, prog, arches, message):
+    """A program the rig cannot run on an arch it is listed for is a usage
+    error naming the line when the list is read, not a 127 in the guest."""
+    path = tmp_path / "t.list"
+    path.write_text(HEADER + "t | %s | 60 | - | kvm | %s -x\n" % (arches, prog))
+    proc = rig_bash('testlist_check "$1"', str(path))
+    assert proc.returncode == 129
+    assert "t.list:3: program \"%s\" %s" % (prog, message) in proc.stderr
+
+
+def test_programs_in_subdirectories_are_accepted(tmp_path):
+    path = tmp_path / "t.list"
+    path.write_text(HEADER + """\
+x86_64/svm_vmcall_test  | x86_64       | 60 | - | kvm | x86_64/svm_vmcall_test
+aarch64/page_fault_test | arm64        | 60 | - | kvm | aarch64/page_fault_test -m 1
+mm/hmm-tests            | x86_64,arm64 | 60 | - | -   | mm/hmm-tests
+""")
+    proc = rig_bash('testlist_check "$1"', str(path))
+    assert (proc.returncode, proc.stderr) == (0, "")
