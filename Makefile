@@ -8,6 +8,11 @@
 # make list                   the test list
 # make readme-tests           regenerate the README test table
 # make patchcheck             per-patch checkpatch, builds and W=1 (slow)
+# make upstream-list [KSRC=<linux tree>]
+#                             regenerate tests.upstream.list (every KVM
+#                             selftest of the tree, upstream/overrides.list)
+# make regress                the upstream suite, baseline vs series, both
+#                             arches (run_tests.sh --suite upstream --compare)
 # make bench                  aging_perf_test, series vs baseline: bench.json,
 #                             bench.png and a table of ratios
 
@@ -34,6 +39,13 @@ readme-tests:
 	     /<!-- tests.list begin -->/ { print; print "```"; printf "%s", t; print "```"; skip = 1; next } \
 	     /<!-- tests.list end -->/ { skip = 0 } !skip' .tests.table README.md > README.md.new
 	@mv README.md.new README.md; rm -f .tests.table
+
+.PHONY: upstream-list regress
+upstream-list:
+	./rig/upstream-list.sh $(KSRC)
+
+regress:
+	./run_tests.sh --suite upstream --compare
 
 # Per-patch checks of the series (checkpatch, builds, W=1): slow, not in CI.
 .PHONY: patchcheck

@@ -20,7 +20,7 @@ set -o pipefail
 REPO_DIR=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 readonly REPO_DIR
 readonly RIG_CACHE="${RIG_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/kvm-age-rig}"
-readonly TEST_LIST="${RIG_TEST_LIST:-$REPO_DIR/tests.list}"
+TEST_LIST="${RIG_TEST_LIST:-$REPO_DIR/tests.list}"
 readonly ALL_ARCHES=(x86_64 arm64)
 # The guest reboots (QEMU exits) on a panic, and panics on a soft lockup, a
 # hung task or a flood of warnings, so that a hung or flooding kernel ends
@@ -58,6 +58,9 @@ OPT_OUTPUT="$REPO_DIR/output"
 OPT_INSTALL=1
 OPT_BUILD_ONLY=0
 OPT_CONFIGS=()
+OPT_SUITE=''
+OPT_COMPARE=0
+OPT_SHARD=''
 
 # Run state.
 KERNEL_TREE=''
@@ -87,6 +90,15 @@ Options:
                        a throwaway git tree; DIR is not modified)
   --baseline           test the unpatched kernel (default source only)
   --debug              add configs/debug.config (lockdep, DEBUG_VM)
+  --suite NAME         the test list: ours (tests.list, the default),
+                       upstream (tests.upstream.list: every KVM selftest of
+                       the tree, and mm's notifier users) or stress
+                       (stress.list)
+  --compare            run the selected tests on the baseline and on the
+                       series and compare them per test and per case; exit 1
+                       on a regression (default source, or --kernel-src DIR
+                       --apply-patches: DIR as is vs DIR with patches/)
+  --shard I/N          run only the I-th of N shares of the selected tests
   --config FILE        add a config fragment (repeatable)
   --output DIR         put the run's results in a new timestamped directory
                        under DIR (default: $REPO_DIR/output)
@@ -156,6 +168,29 @@ parse_options()
 		--apply-patches) OPT_APPLY=1 ;;
 		--baseline) OPT_BASELINE=1 ;;
 		--debug) OPT_DEBUG=1 ;;
+		--suite)
+			need_arg "$1" $#
+			case $2 in
+			ours) TEST_LIST=$REPO_DIR/tests.list ;;
+			upstream) TEST_LIST=$REPO_DIR/tests.upstream.list ;;
+			stress) TEST_LIST=$REPO_DIR/stress.list ;;
+			*) usage_error "--suite must be ours, upstream or stress, not '$2'" ;;
+			esac
+			[[ -z "$OPT_SUITE" || "$OPT_SUITE" == "$2" ]] ||
+				usage_error "--suite given twice ('$OPT_SUITE', '$2')"
+			OPT_SUITE=$2
+			shift
+			;;
+		--compare) OPT_COMPARE=1 ;;
+		--shard)
+			need_arg "$1" $#
+			if ! [[ "$2" =~ ^([1-9][0-9]*)/([1-9][0-9]*)$ ]] ||
+				((BASH_REMATCH[1] > BASH_REMATCH[2])); then
+				usage_error "--shard needs I/N with 1 <= I <= N, not '$2'"
+			fi
+			OPT_SHARD=$2
+			shift
+			;;
 		--config)
 			need_arg "$1" $#
 			[[ -f "$2" && -r "$2" ]] || usage_error "--config '$2' is not a readable file"
@@ -180,6 +215,13 @@ parse_options()
 	fi
 	if ((OPT_BASELINE)) && [[ -n "$OPT_KSRC" ]]; then
 		usage_error "--baseline is for the default source; use --kernel-src without --apply-patches"
+	fi
+	if ((OPT_COMPARE)); then
+		((OPT_BASELINE)) && usage_error "--compare runs the baseline itself; drop --baseline"
+		if [[ -n "$OPT_KSRC" && -z "$OPT_APPLY" ]]; then
+			usage_error "--compare with --kernel-src needs --apply-patches (DIR is the baseline, DIR with patches/ the series)"
+		fi
+		((OPT_SHELL || OPT_BUILD_ONLY)) && usage_error "--compare runs tests; it takes neither --shell nor --build-only"
 	fi
 	if ((OPT_SHELL)) && [[ "$OPT_ARCH" == all ]]; then
 		usage_error "--shell needs --arch x86_64 or --arch arm64"
@@ -316,7 +358,7 @@ build_arch()
 	phase_begin "$arch: selftests build (${#progs[@]} programs)"
 	if ((${#progs[@]})); then
 		selftests_build "$KERNEL_TREE" "$dir/kernel" "$dir/selftests" "$arch" "${progs[@]}" ||
-			die "$EXIT_UNTESTABLE" "$arch: selftests build failed; see $dir/selftests/build.log"
+			die "$EXIT_UNTESTABLE" "$arch: selftests build failed; see $dir/selftests/build*.log"
 	else
 		BUILD_NOTE="nothing to build"
 	fi
@@ -380,6 +422,80 @@ shell_arch()
 		"$RUN_DIR/$arch.shell.initrd.gz" "$BASE_APPEND"
 }
 
+# programs_check: every selected test's program is one this tree builds
+# for the test's arches (ours, or in the tree's selftest Makefiles); an
+# entry the rig cannot run is a usage error before anything is built.
+programs_check()
+{
+	local sel="$RUN_DIR/selected.list"
+
+	printf '%s\n' "$TESTS_SELECTED" > "$sel"
+	python3 "$REPO_DIR/rig/upstream.py" check --tree "$KERNEL_TREE" --list "$sel" \
+		--origin "$TEST_LIST" --ours "$REPO_DIR/selftests" ||
+		die "$EXIT_USAGE" "$TEST_LIST names programs $KERNEL_TREE does not build (above)"
+}
+
+# strip_args ARG...: the runner's arguments without --compare, --baseline,
+# --apply-patches and --output DIR, one per line (compare_runs adds its own).
+strip_args()
+{
+	while (($#)); do
+		case $1 in
+		--compare|--baseline|--apply-patches) ;;
+		--output) shift ;;
+		*) printf '%s\n' "$1" ;;
+		esac
+		shift
+	done
+}
+
+# compare_one LABEL DIR ARG...: run this runner with ARGs, its results in
+# a new directory under DIR; its summary goes to stderr.  Returns its exit
+# status unless the run could not test its kernel.
+compare_one()
+{
+	local label=$1 dir=$2 rc=0
+
+	shift 2
+	phase_begin "compare: the $label run"
+	"$REPO_DIR/run_tests.sh" "$@" --output "$dir" >&2 || rc=$?
+	phase_end "exit $rc"
+	case $rc in
+	0|1) ;;
+	125) die "$EXIT_UNTESTABLE" "compare: the $label kernel cannot be tested (exit 125, see above)" ;;
+	*) die "$rc" "compare: the $label run failed (exit $rc, see above)" ;;
+	esac
+}
+
+# compare_runs: --compare: the same tests on the baseline and the series
+# kernels, each a run of its own (they take the run lock in turn), then a
+# per-test, per-case comparison in RUN_DIR; exits 1 on a regression.
+compare_runs()
+{
+	local status=0 bdir sdir
+	local -a args base_args
+
+	mapfile -t args < <(strip_args "${ARGS[@]}")
+	if [[ -n "$OPT_KSRC" ]]; then
+		base_args=("${args[@]}")
+		args+=(--apply-patches)
+	else
+		base_args=("${args[@]}" --baseline)
+	fi
+	compare_one baseline "$RUN_DIR/baseline" "${base_args[@]}"
+	compare_one series "$RUN_DIR/series" "${args[@]}"
+	bdir=$(find "$RUN_DIR/baseline" -mindepth 1 -maxdepth 1 -type d | head -n1)
+	sdir=$(find "$RUN_DIR/series" -mindepth 1 -maxdepth 1 -type d | head -n1)
+	[[ -f "$bdir/results.json" && -f "$sdir/results.json" ]] ||
+		die "$EXIT_RIG" "compare: a run left no results.json under $RUN_DIR"
+	echo
+	python3 "$REPO_DIR/rig/compare.py" --outdir "$RUN_DIR" --baseline "$bdir" \
+		--series "$sdir" --known "$REPO_DIR/upstream/known-failures.list" || status=$?
+	((status <= 1)) || die "$EXIT_RIG" "cannot compare the runs in $RUN_DIR"
+	info "comparison: $RUN_DIR/compare.md (exit $status)"
+	exit "$status"
+}
+
 write_meta()
 {
 	local arch cfgs=''
@@ -414,6 +530,9 @@ main()
 	mapfile -t arches < <(selected_arches)
 	testlist_check_globs "$TEST_LIST" "$OPT_TESTS" "${arches[@]}"
 	TESTS_SELECTED=$(testlist_select "$TEST_LIST" "$OPT_TESTS" "${arches[@]}")
+	if [[ -n "$OPT_SHARD" ]]; then
+		TESTS_SELECTED=$(testlist_shard "$OPT_SHARD" <<< "$TESTS_SELECTED") || exit
+	fi
 	if ((OPT_LIST)); then
 		testlist_table <(printf '%s\n' "$TESTS_SELECTED")
 		exit 0
@@ -431,6 +550,12 @@ main()
 	trap 'exit 143' TERM
 	trap 'exit 129' HUP
 	ensure_deps
+	if ((OPT_COMPARE)); then
+		RUN_DIR=$(make_run_dir)
+		PHASE_LOG="$RUN_DIR/phases.tsv"
+		info "results: $RUN_DIR"
+		compare_runs
+	fi
 	take_run_lock
 
 	RUN_DIR=$(make_run_dir)
@@ -440,6 +565,7 @@ main()
 	phase_begin "kernel source"
 	prepare_source
 	phase_end "$SOURCE_DESC, series $SERIES_HASH"
+	programs_check
 
 	for arch in "${arches[@]}"; do
 		build_arch "$arch"

@@ -133,7 +133,7 @@ kernel_features()
 selftests_build()
 {
 	local tree=$1 objdir=$2 outdir=$3 arch=$4
-	local stage="${outdir}-stage" inputs prog
+	local stage="${outdir}-stage" inputs prog suite sub log
 	local -a vars targets
 
 	shift 4
@@ -153,18 +153,31 @@ selftests_build()
 	rsync -rl --checksum --delete "$tree/arch/arm64/tools/" "$stage/arch/arm64/tools/" || return 1
 	# Test drivers' interfaces that are not exported, e.g.
 	# lib/test_mmu_notifier_young_uapi.h, are included from the tree.
-	mkdir -p "$stage/lib"
+	mkdir -p "$stage/lib" "$stage/mm"
 	rsync -rl --checksum --delete --include='*_uapi.h' --exclude='*' "$tree/lib/" "$stage/lib/" || return 1
+	# mm/hmm-tests includes mm/gup_test.h.
+	rsync -rl --checksum --delete --include='gup_test.h' --exclude='*' "$tree/mm/" "$stage/mm/" || return 1
 	"$REPO_DIR/rig/install-selftests.sh" "$stage/tools/testing/selftests/kvm" > /dev/null || return 1
 
-	for prog in "$@"; do
-		targets+=("$outdir/$prog")
-	done
 	vars=(ARCH="$arch")
 	[[ -n "$(cross_prefix "$arch")" ]] && vars+=(CROSS_COMPILE="$(cross_prefix "$arch")")
-	run_logged "$outdir/build.log" \
-		make -C "$stage/tools/testing/selftests/kvm" "${vars[@]}" -j"$(nproc)" \
-			OUTPUT="$outdir" KHDR_INCLUDES="-isystem $objdir/usr/include" \
-			EXTRA_CFLAGS=-static LDFLAGS="-static -pthread" "${targets[@]}" || return 1
+	for suite in kvm mm cgroup; do
+		targets=()
+		for prog in "$@"; do
+			case $suite:$prog in
+			kvm:mm/*|kvm:cgroup/*) ;;
+			kvm:*) targets+=("$outdir/$prog") ;;
+			mm:mm/*|cgroup:cgroup/*) targets+=("$outdir/$prog") ;;
+			esac
+		done
+		((${#targets[@]})) || continue
+		# Another suite's programs go to OUTDIR/SUITE, beside the KVM ones.
+		sub=/$suite log=$outdir/build.$suite.log
+		[[ $suite == kvm ]] && sub='' log=$outdir/build.log
+		run_logged "$log" \
+			make -C "$stage/tools/testing/selftests/$suite" "${vars[@]}" -j"$(nproc)" \
+				OUTPUT="$outdir$sub" KHDR_INCLUDES="-isystem $objdir/usr/include" \
+				EXTRA_CFLAGS=-static LDFLAGS="-static -pthread" "${targets[@]}" || return 1
+	done
 	echo "$inputs" > "$outdir/.rig-built"
 }

@@ -79,6 +79,16 @@ BAD = [
     (["--arch", "x86_64", "--tests"], "option --tests requires an argument"),
     (["--output"], "option --output requires an argument"),
     (["--list", "--bogus"], "unknown option '--bogus'"),
+    (["--suite", "bogus"], "--suite must be ours, upstream or stress, not 'bogus'"),
+    (["--suite"], "option --suite requires an argument"),
+    (["--suite", "ours", "--suite", "upstream"], "--suite given twice ('ours', 'upstream')"),
+    (["--shard", "0/2"], "--shard needs I/N with 1 <= I <= N, not '0/2'"),
+    (["--shard", "3/2"], "--shard needs I/N with 1 <= I <= N, not '3/2'"),
+    (["--shard", "1"], "--shard needs I/N with 1 <= I <= N, not '1'"),
+    (["--shard"], "option --shard requires an argument"),
+    (["--compare", "--baseline"], "--compare runs the baseline itself; drop --baseline"),
+    (["--compare", "--shell", "--arch", "x86_64"], "--compare runs tests; it takes neither"),
+    (["--compare", "--build-only"], "--compare runs tests; it takes neither"),
 ]
 
 
@@ -197,3 +207,52 @@ def test_a_comment_only_test_list_exits_129(tmp_path):
     proc = run_tests(tmp_path, "--list", env={"RIG_TEST_LIST": str(empty)})
     assert proc.returncode == 129
     assert "holds no test" in proc.stderr
+
+
+def test_compare_with_kernel_src_needs_apply_patches(tmp_path, kernel_tree):
+    """--compare's baseline is the tree as is and its series the tree with
+    patches/, so --kernel-src alone is refused."""
+    proc = run_tests(tmp_path, "--compare", "--kernel-src", kernel_tree)
+    assert proc.returncode == 129
+    assert "--compare with --kernel-src needs --apply-patches" in proc.stderr
+
+
+@pytest.mark.parametrize("suite, listfile", [("ours", "tests.list"),
+                                             ("upstream", "tests.upstream.list"),
+                                             ("stress", "stress.list")])
+def test_suite_selects_its_list(tmp_path, suite, listfile):
+    proc = run_tests(tmp_path, "--suite", suite, "--list")
+    assert proc.returncode == 0, proc.stderr
+    listed = [l.split()[0] for l in proc.stdout.splitlines()[1:]]
+    assert listed == list_names(os.path.join(REPO, listfile))
+
+
+def test_shards_partition_the_selection(tmp_path):
+    """The N shards of a selection are disjoint and together are all of it,
+    in list order within each; a shard with nothing in it is an error."""
+    whole = [l.split()[0] for l in run_tests(tmp_path, "--suite", "upstream", "--arch",
+                                             "x86_64", "--list").stdout.splitlines()[1:]]
+    shards = []
+    for i in (1, 2, 3):
+        proc = run_tests(tmp_path, "--suite", "upstream", "--arch", "x86_64", "--shard",
+                         "%d/3" % i, "--list")
+        assert proc.returncode == 0, proc.stderr
+        shards.append([l.split()[0] for l in proc.stdout.splitlines()[1:]])
+    assert sorted(sum(shards, [])) == sorted(whole)
+    assert all(s == [n for n in whole if n in s] for s in shards)
+    assert max(map(len, shards)) - min(map(len, shards)) <= 1
+    proc = run_tests(tmp_path, "--suite", "upstream", "--tests", "mm/*", "--shard", "9/9",
+                     "--list")
+    assert proc.returncode == 129
+    assert "--shard 9/9 selects no test" in proc.stderr
+
+
+def test_strip_args_drops_what_compare_sets_itself():
+    """--compare reruns the runner with the user's options minus --compare,
+    --baseline, --apply-patches and --output DIR."""
+    proc = subprocess.run(["bash", "-c", 'source "$1"; strip_args "${@:2}"', "t", RUNNER,
+                           "--arch", "x86_64", "--compare", "--output", "/o", "--tests",
+                           "a*", "--apply-patches", "--suite", "upstream"],
+                          capture_output=True, text=True, timeout=60)
+    assert proc.stdout.split("\n")[:-1] == ["--arch", "x86_64", "--tests", "a*", "--suite",
+                                            "upstream"]

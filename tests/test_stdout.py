@@ -187,6 +187,11 @@ SCENARIOS = {
                           "testlist_programs arm64", r"page_idle_test\n"),
     "testlist_select": ("run_tests.sh", 'testlist_select "$TEST_LIST" "page_idle_test" arm64',
                         r"page_idle_test\|x86_64,arm64\|[^\n]+\n"),
+    "strip_args": ("run_tests.sh", "strip_args --compare --output /o --arch x86_64",
+                   r"--arch\nx86_64\n"),
+    "testlist_shard": ("run_tests.sh",
+                       'testlist_select "$TEST_LIST" "page_idle_test,young_bitmap_test" arm64 | '
+                       "testlist_shard 2/2", r"page_idle_test\|[^\n]+\n"),
     "testlist_table": ("run_tests.sh", 'testlist_table "$TEST_LIST"', r"name +arches[^\n]+\n(\S+ [^\n]+\n)+"),
     "toolchain_id": ("run_tests.sh", "toolchain_id x86_64", r"gcc[^\n]+\n"),
     "tree_id": ("run_tests.sh", 'tree_id "$TREE"', r"unknown-\d+\n"),
