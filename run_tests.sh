@@ -398,7 +398,7 @@ run_arch()
 		python3 "$REPO_DIR/rig/report.py" boot --outdir "$RUN_DIR" --arch "$arch" \
 			--boot "$boot" --console "$console" --plan "$plan" --cmdline "$cmdline" \
 			--status "$status" --vmlinux "$dir/kernel/vmlinux" --srctree "$KERNEL_TREE" \
-			--cross "$(cross_prefix "$arch")" ||
+			--cross "$(cross_prefix "$arch")" --bindir "$dir/selftests" ||
 			die "$EXIT_RIG" "cannot parse $console"
 		phase_end
 	done

@@ -50,6 +50,7 @@ initramfs_build()
 			echo "slink /bin/$applet /bin/busybox 0777 0 0"
 		done
 		echo "file /init $REPO_DIR/rig/guest-init.sh 0755 0 0"
+		echo "file /usr/bin/addr2line $REPO_DIR/rig/guest-addr2line.sh 0755 0 0"
 		echo "file /rig/plan $plan 0644 0 0"
 		echo "file /rig/mode $modefile 0644 0 0"
 		echo "file /rig/expect $expect 0644 0 0"

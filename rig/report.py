@@ -85,7 +85,40 @@ def report_text(rep, decoder):
     return rep.excerpt + note
 
 
-def write_test_log(outdir, arch, res, boot_id, decoder=None):
+# What the guest's addr2line (rig/guest-addr2line.sh) prints in place of a
+# selftest's backtrace: the program and the addresses.
+_ADDR2LINE = re.compile(r"# rig: addr2line (\S+)((?: [0-9a-fA-F]+)+)\s*$")
+GUEST_BINDIR = "/rig/bin/"
+
+
+def selftest_backtraces(log, bindir, cross):
+    """The backtraces of a selftest's failed assertions, decoded with the
+    host's addr2line on the program's binary in BINDIR."""
+    out = []
+    for line in log:
+        m = _ADDR2LINE.search(line)
+        if not m:
+            continue
+        exe, addrs = m.group(1), m.group(2).split()
+        rel = exe[len(GUEST_BINDIR):] if exe.startswith(GUEST_BINDIR) else None
+        binary = os.path.join(bindir, rel) if rel and bindir else None
+        if not binary or not os.path.isfile(binary):
+            out.append("(not decoded: no host binary for %s)" % exe)
+            continue
+        try:
+            proc = subprocess.run([(cross or "") + "addr2line", "-s", "-e", binary, "-fpai"] + addrs,
+                                  capture_output=True, text=True, timeout=DECODE_TIMEOUT)
+        except (OSError, subprocess.TimeoutExpired) as e:
+            out.append("(not decoded: %s)" % e)
+            continue
+        lines = proc.stdout.splitlines() if proc.returncode == 0 else []
+        if not lines:
+            out.append("(not decoded: addr2line: %s)" % proc.stderr.strip())
+        out += ["%6d  %s" % (i + 1, l) for i, l in enumerate(lines)]
+    return out
+
+
+def write_test_log(outdir, arch, res, boot_id, decoder=None, bindir=None, cross=None):
     d = os.path.join(outdir, arch)
     os.makedirs(d, exist_ok=True)
     path = os.path.join(d, "%s.log" % safe_name(res.name))
@@ -94,6 +127,9 @@ def write_test_log(outdir, arch, res, boot_id, decoder=None):
     with open(path, "w", encoding="utf-8") as f:
         for line in ktap.fold_repeats(res.log):
             f.write((line[4:] if line.startswith("    ") else line) + "\n")
+        trace = selftest_backtraces(res.log, bindir, cross)
+        if trace:
+            f.write("\n=== selftest backtrace (decoded on the host) ===\n" + "\n".join(trace) + "\n")
         for rep in res.reports:
             f.write("\n=== kernel %s report%s ===\n"
                     % (rep.kind, " (printed %d times; the first shown)" % rep.count
@@ -144,7 +180,8 @@ def cmd_boot(args):
                 "arch": args.arch, "name": res.name, "status": res.status,
                 "reason": res.reason, "duration": res.duration, "rc": res.rc,
                 "boot": args.boot, "cmdline": args.cmdline,
-                "log": write_test_log(args.outdir, args.arch, res, args.boot, decoder),
+                "log": write_test_log(args.outdir, args.arch, res, args.boot, decoder,
+                                      args.bindir, args.cross),
                 "subtests": [{"num": s.num, "name": s.name, "status": s.status,
                               "reason": s.reason} for s in res.subtests],
                 "kernel_reports": [r.summary() for r in res.reports],
@@ -267,6 +304,7 @@ def main(argv=None):
     b.add_argument("--vmlinux", help="the booted kernel's vmlinux, to decode stack traces")
     b.add_argument("--srctree", help="its source tree (scripts/decode_stacktrace.sh)")
     b.add_argument("--cross", default="", help="CROSS_COMPILE prefix of its binutils")
+    b.add_argument("--bindir", help="the host's copy of the guest's /rig/bin (selftest backtraces)")
     s = sub.add_parser("summary")
     s.add_argument("--outdir", required=True)
     s.add_argument("--meta", required=True)
