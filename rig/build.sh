@@ -174,6 +174,7 @@ selftests_build()
 		# Another suite's programs go to OUTDIR/SUITE, beside the KVM ones.
 		sub=/$suite log=$outdir/build.$suite.log
 		[[ $suite == kvm ]] && sub='' log=$outdir/build.log
+		mkdir -p "$outdir$sub"
 		run_logged "$log" \
 			make -C "$stage/tools/testing/selftests/$suite" "${vars[@]}" -j"$(nproc)" \
 				OUTPUT="$outdir$sub" KHDR_INCLUDES="-isystem $objdir/usr/include" \
