@@ -109,15 +109,21 @@ def load_run(d):
         fail("cannot read %s: %s" % (path, e))
 
 
-def case_key(sub):
-    return sub.get("name") or "#%d" % sub["num"]
+def cases_by_key(test):
+    """The KTAP cases of TEST by name (or number), a repeated name made
+    unique by its occurrence ("name (2)")."""
+    out, count = {}, {}
+    for c in (test or {}).get("subtests", []):
+        key = c.get("name") or "#%d" % c["num"]
+        count[key] = count.get(key, 0) + 1
+        out[key if count[key] == 1 else "%s (%d)" % (key, count[key])] = c
+    return out
 
 
 def compare_cases(bt, st):
     """The per-case comparison of two runs of one test: only the cases
     whose verdict is not 'same'."""
-    bcases = {case_key(c): c for c in (bt or {}).get("subtests", [])}
-    scases = {case_key(c): c for c in (st or {}).get("subtests", [])}
+    bcases, scases = cases_by_key(bt), cases_by_key(st)
     out = []
     for key in list(dict.fromkeys(list(bcases) + list(scases))):
         b, s = bcases.get(key), scases.get(key)

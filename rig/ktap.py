@@ -151,6 +151,7 @@ def parse_results(lines, indent=0):
     test's log).  Lines deeper than INDENT are taken as nested subtests."""
     results = []
     pending = []
+    seen = set()
     prefix = " " * indent
     for line in lines:
         if not line.startswith(prefix):
@@ -158,6 +159,12 @@ def parse_results(lines, indent=0):
         body = line[indent:]
         m = _RESULT.match(body)
         if m and not m.group("indent"):
+            # A test that forks with its stdout in a pipe (fully buffered)
+            # prints its results again from every child's copy of the
+            # buffer (cgroup's test_memcontrol): keep each result once.
+            if body in seen and not pending:
+                continue
+            seen.add(body)
             status, reason = parse_directive(m.group("ok") == "ok", m.group("directive"))
             res = TestResult(int(m.group("num")), (m.group("name") or "").strip(),
                              status, reason)

@@ -207,3 +207,12 @@ def test_a_missing_run_is_an_error(tmp_path):
 
 def test_the_committed_known_failures_file_parses():
     compare.read_known(os.path.join(REPO, "upstream", "known-failures.list"))
+
+
+def test_repeated_case_names_are_compared_by_occurrence():
+    """Two cases of one name are two cases: the second regressing is seen."""
+    base = run_of([t("x86_64", "m", "pass", [("low", "pass"), ("low", "pass")])])
+    series = run_of([t("x86_64", "m", "pass", [("low", "pass"), ("low", "fail")])])
+    rows, _ = compare.compare(base, series, [])
+    assert rows[0]["verdict"] == "REGRESSION"
+    assert [c["name"] for c in rows[0]["cases"]] == ["low (2)"]

@@ -591,3 +591,19 @@ def test_fold_repeats_keeps_each_report_once_in_a_tests_log():
         " f+0x1/0x2", "---[ end trace 0000000000000000 ]---", "    # progress 0",
         "    # progress 1", "    # progress 2",
         "BUG: sleeping function called from invalid context at mm/y.c:2", "    # done"]
+
+
+def test_results_repeated_by_forked_children_are_kept_once():
+    """A forking test whose stdout is a pipe prints its buffered results
+    again from each child: each result counts once, in order."""
+    lines = ["    ok 1 test_memcg_subtree_control"] * 3 + [
+        "    not ok 2 test_memcg_current_peak",
+        "    not ok 3 test_memcg_low",
+        "    not ok 3 test_memcg_low",
+        "    ok 4 test_memcg_oom_events",
+    ]
+    got = [(r.num, r.name, r.status) for r in ktap.parse_results(lines, 4)]
+    assert got == [(1, "test_memcg_subtree_control", ktap.PASS),
+                   (2, "test_memcg_current_peak", ktap.FAIL),
+                   (3, "test_memcg_low", ktap.FAIL),
+                   (4, "test_memcg_oom_events", ktap.PASS)]
