@@ -216,3 +216,23 @@ def test_repeated_case_names_are_compared_by_occurrence():
     rows, _ = compare.compare(base, series, [])
     assert rows[0]["verdict"] == "REGRESSION"
     assert [c["name"] for c in rows[0]["cases"]] == ["low (2)"]
+
+
+def test_a_known_flaky_test_failing_on_one_side_is_no_verdict():
+    """'flaky:' entries make pass/fail differences 'same' with a note;
+    a crash or a timeout on the series is still a REGRESSION, and an
+    entry without the mark is not flaky."""
+    known = [("xapic_ipi_test", {"x86_64"}, "flaky: IPIs late under TCG"),
+             ("rseq_test", {"x86_64"}, "fails under TCG")]
+    base = run_of([t("x86_64", "xapic_ipi_test", "pass"), t("x86_64", "rseq_test", "pass"),
+                   t("arm64", "xapic_ipi_test", "pass")])
+    series = run_of([t("x86_64", "xapic_ipi_test", "fail"), t("x86_64", "rseq_test", "fail"),
+                     t("arm64", "xapic_ipi_test", "fail")])
+    r = by_name(compare.compare(base, series, known)[0])
+    assert r[("x86_64", "xapic_ipi_test")]["verdict"] == "same"
+    assert "known to be flaky (flaky: IPIs late" in r[("x86_64", "xapic_ipi_test")]["note"]
+    assert r[("x86_64", "rseq_test")]["verdict"] == "REGRESSION"
+    assert r[("arm64", "xapic_ipi_test")]["verdict"] == "REGRESSION"
+    series = run_of([t("x86_64", "xapic_ipi_test", "crash")])
+    rows, _ = compare.compare(run_of([t("x86_64", "xapic_ipi_test", "pass")]), series, known)
+    assert rows[0]["verdict"] == "REGRESSION"
