@@ -498,26 +498,44 @@ compare_runs()
 
 write_meta()
 {
-	local arch cfgs=''
+	local arch
+	local -a cfgs=()
 
 	for arch in $(selected_arches); do
-		cfgs+="\"$arch\": \"$(sha256sum "$(build_dir "$arch")/kernel/.config" | cut -c1-16)\", "
+		cfgs+=("$arch" "$(sha256sum "$(build_dir "$arch")/kernel/.config" | cut -c1-16)")
 	done
-	cat > "$RUN_DIR/meta.json" <<EOF
-{
-  "rig_commit": "$(git -C "$REPO_DIR" describe --always --dirty 2>/dev/null || echo unknown)",
-  "date": "$(date -u +%Y-%m-%dT%H:%M:%SZ)",
-  "command": "$(printf '%q ' "$0" "${ARGS[@]}" | sed 's/["\\]/\\&/g')",
-  "source": "$(printf '%s' "$SOURCE_DESC" | sed 's/["\\]/\\&/g')",
-  "kernel_tree": "$KERNEL_TREE",
-  "series_hash": "$SERIES_HASH",
-  "debug_config": $( ((OPT_DEBUG)) && echo true || echo false),
-  "config_sha256": { ${cfgs%, } },
-  "qemu_version": "$(qemu-system-x86_64 --version | head -n1)",
-  "accelerator": "tcg (nested KVM under emulation)",
-  "phases": "$(sed 's/\t/ /g' "$PHASE_LOG" | paste -sd';' - | sed 's/["\\]/\\&/g')"
-}
-EOF
+	# json.dump does the quoting: the command, the source's description
+	# and the phases may hold any character.
+	META_RIG_COMMIT=$(git -C "$REPO_DIR" describe --always --dirty 2>/dev/null || echo unknown) \
+	META_DATE=$(date -u +%Y-%m-%dT%H:%M:%SZ) \
+	META_COMMAND=$(printf '%q ' "$0" "${ARGS[@]}") \
+	META_SOURCE=$SOURCE_DESC META_TREE=$KERNEL_TREE META_SERIES=$SERIES_HASH \
+	META_DEBUG=$OPT_DEBUG META_PHASE_LOG=$PHASE_LOG \
+	META_QEMU=$(qemu-system-x86_64 --version | head -n1) \
+	python3 - "$RUN_DIR/meta.json" "${cfgs[@]}" <<- 'EOF' ||
+		import json, os, sys
+		out, cfgs = sys.argv[1], sys.argv[2:]
+		env = os.environ
+		with open(env["META_PHASE_LOG"], encoding="utf-8") as f:
+		    phases = ";".join(l.rstrip("\n").replace("\t", " ") for l in f if l.strip())
+		meta = {
+		    "rig_commit": env["META_RIG_COMMIT"],
+		    "date": env["META_DATE"],
+		    "command": env["META_COMMAND"],
+		    "source": env["META_SOURCE"],
+		    "kernel_tree": env["META_TREE"],
+		    "series_hash": env["META_SERIES"],
+		    "debug_config": env["META_DEBUG"] == "1",
+		    "config_sha256": dict(zip(cfgs[0::2], cfgs[1::2])),
+		    "qemu_version": env["META_QEMU"],
+		    "accelerator": "tcg (nested KVM under emulation)",
+		    "phases": phases,
+		}
+		with open(out, "w", encoding="utf-8") as f:
+		    json.dump(meta, f, indent=2)
+		    f.write("\n")
+	EOF
+		die "$EXIT_RIG" "cannot write $RUN_DIR/meta.json"
 }
 
 main()
