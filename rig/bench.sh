@@ -11,12 +11,8 @@
 # Exit: 0 measured, 1 a configuration could not be measured, 125/128/129
 # as run_tests.sh.
 
-set -u
-set -o pipefail
-
 REPO_DIR=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 readonly REPO_DIR
-readonly RIG_CACHE="${RIG_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/kvm-age-rig}"
 
 # shellcheck source=rig/common.sh
 source "$REPO_DIR/rig/common.sh"

@@ -14,12 +14,8 @@
 # CHECK_DEBUG_TESTS: the tests of the lockdep pass (run_tests.sh --tests
 # globs); empty skips the pass.
 
-set -u
-set -o pipefail
-
 REPO_DIR=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 readonly REPO_DIR
-readonly RIG_CACHE="${RIG_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/kvm-age-rig}"
 
 # shellcheck source=rig/common.sh
 source "$REPO_DIR/rig/common.sh"

@@ -4,6 +4,13 @@
 # Shared helpers of run_tests.sh: exit statuses, logging and phase timing.
 # Sourced, never executed.
 
+# Every script of the rig runs with these.
+set -u
+set -o pipefail
+
+# The cache of sources, throwaway trees and builds (README, run_tests.sh).
+: "${RIG_CACHE:=${XDG_CACHE_HOME:-$HOME/.cache}/kvm-age-rig}"
+
 # Exit statuses, chosen for `git bisect run`.
 readonly EXIT_PASS=0		# every selected test passed or skipped with a reason
 readonly EXIT_FAIL=1		# a test failed or timed out, or the kernel warned/crashed

@@ -19,12 +19,8 @@
 # Exit: 0 all good, 1 a check failed, 125 the series does not apply,
 # 128 the rig is broken, 129 bad usage.
 
-set -u
-set -o pipefail
-
 REPO_DIR=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 readonly REPO_DIR
-readonly RIG_CACHE="${RIG_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/kvm-age-rig}"
 
 # shellcheck source=rig/common.sh
 source "$REPO_DIR/rig/common.sh"

@@ -5,12 +5,8 @@
 # KVM selftests Makefile of DIR (default: the pinned Debian source, which
 # the rig extracts into its cache) and upstream/overrides.list.
 
-set -u
-set -o pipefail
-
 REPO_DIR=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 readonly REPO_DIR
-readonly RIG_CACHE="${RIG_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/kvm-age-rig}"
 
 # shellcheck source=rig/common.sh
 source "$REPO_DIR/rig/common.sh"
