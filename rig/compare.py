@@ -170,7 +170,7 @@ def compare(base_run, series_run, known):
         elif v == SAME and status_class(bs) == BAD:
             note = ("fails on both kernels (known: %s)" % reason if reason else
                     "fails on both kernels, no known reason: investigate")
-        elif v != SAME:
+        elif v != SAME or status_class(ss) == SKIP:
             note = (st or bt or {}).get("reason", "")
         rows.append({"arch": key[0], "name": key[1], "baseline": bs, "series": ss,
                      "verdict": v, "note": note, "cases": cases,

@@ -236,3 +236,10 @@ def test_a_known_flaky_test_failing_on_one_side_is_no_verdict():
     series = run_of([t("x86_64", "xapic_ipi_test", "crash")])
     rows, _ = compare.compare(run_of([t("x86_64", "xapic_ipi_test", "pass")]), series, known)
     assert rows[0]["verdict"] == "REGRESSION"
+
+
+def test_a_skip_on_both_kernels_keeps_its_reason():
+    base = run_of([t("x86_64", "vmx", "skip", reason="Requirement not met: VMX")])
+    series = run_of([t("x86_64", "vmx", "skip", reason="Requirement not met: VMX")])
+    rows, _ = compare.compare(base, series, [])
+    assert (rows[0]["verdict"], rows[0]["note"]) == ("same", "Requirement not met: VMX")
