@@ -130,15 +130,14 @@ def compare_cases(bt, st):
     """The per-case comparison of two runs of one test: only the cases
     whose verdict is not 'same'."""
     bcases, scases = cases_by_key(bt), cases_by_key(st)
+    # A test that did not run at all on one side has no case results
+    # there: its own verdict says so; do not count each case again.
+    if not bcases or not scases:
+        return []
     out = []
     for key in list(dict.fromkeys(list(bcases) + list(scases))):
         b, s = bcases.get(key), scases.get(key)
         bs, ss = b and b["status"], s and s["status"]
-        # A test that did not run at all on one side has no case results
-        # there: its own verdict says so; do not count each case again.
-        if (bt is None or st is None or (b is None and not bcases) or
-                (s is None and not scases)):
-            continue
         v = verdict(bs, ss)
         if v != SAME:
             out.append({"name": key, "baseline": bs, "series": ss, "verdict": v,
@@ -201,6 +200,18 @@ def compare(base_run, series_run, known):
     return rows, stale
 
 
+def fails_on_both(row):
+    return row["verdict"] == SAME and status_class(row["baseline"]) == BAD and \
+        status_class(row["series"]) == BAD
+
+
+def failing_without_verdict(row):
+    """Bad on a kernel and still 'same': failing on both, or a known flaky
+    test failing on one."""
+    return row["verdict"] == SAME and BAD in (status_class(row["baseline"]),
+                                              status_class(row["series"]))
+
+
 def show(status):
     return (status or "absent").upper()
 
@@ -221,7 +232,7 @@ def table_lines(rows):
 
 def counts_line(rows):
     n = {v: sum(r["verdict"] == v for r in rows) for v in VERDICT_ORDER}
-    both = sum(r["verdict"] == SAME and status_class(r["baseline"]) == BAD for r in rows)
+    both = sum(map(fails_on_both, rows))
     return ("compare: %d regressions, %d fixed, %d changed, %d same "
             "(%d of them failing on both kernels)" % (n[REGRESSION], n[FIXED], n[CHANGED],
                                                        n[SAME], both))
@@ -238,8 +249,8 @@ def markdown(rows, stale, base_run, series_run):
         ("Regressions", [r for r in rows if r["verdict"] == REGRESSION]),
         ("Fixed by the series", [r for r in rows if r["verdict"] == FIXED]),
         ("Changed", [r for r in rows if r["verdict"] == CHANGED]),
-        ("Failing on both kernels", [r for r in rows if r["verdict"] == SAME and
-                                     status_class(r["baseline"]) == BAD]),
+        ("Failing on both kernels, or known to be flaky",
+         [r for r in rows if failing_without_verdict(r)]),
     ]
     for title, mine in sections:
         out += ["## %s (%d)" % (title, len(mine)), ""]
@@ -308,7 +319,7 @@ def main(argv=None):
         f.write(junit(rows))
     with open(os.path.join(args.outdir, "compare.md"), "w", encoding="utf-8") as f:
         f.write(markdown(rows, stale, base_run, series_run))
-    diffs = [r for r in rows if r["verdict"] != SAME or status_class(r["baseline"]) == BAD]
+    diffs = [r for r in rows if r["verdict"] != SAME or failing_without_verdict(r)]
     diffs.sort(key=lambda r: VERDICT_ORDER.index(r["verdict"]))
     print("\n".join(table_lines(diffs) if diffs else ["no differences"]))
     for s in stale:

@@ -243,3 +243,16 @@ def test_a_skip_on_both_kernels_keeps_its_reason():
     series = run_of([t("x86_64", "vmx", "skip", reason="Requirement not met: VMX")])
     rows, _ = compare.compare(base, series, [])
     assert (rows[0]["verdict"], rows[0]["note"]) == ("same", "Requirement not met: VMX")
+
+
+def test_a_flaky_difference_is_shown_but_not_counted_as_failing_on_both(tmp_path):
+    base = run_of([t("x86_64", "xapic_ipi_test", "fail"), t("x86_64", "rseq_test", "fail")])
+    series = run_of([t("x86_64", "xapic_ipi_test", "pass"), t("x86_64", "rseq_test", "fail")])
+    proc = main_of(tmp_path, base, series,
+                   "xapic_ipi_test | x86_64 | flaky: IPIs late\nrseq_test | x86_64 | TCG\n")
+    assert proc.returncode == 0, proc.stderr
+    assert "known to be flaky" in proc.stdout and "(known: TCG)" in proc.stdout
+    assert proc.stdout.splitlines()[-1] == ("compare: 0 regressions, 0 fixed, 0 changed, 2 same "
+                                            "(1 of them failing on both kernels)")
+    md = (tmp_path / "compare.md").read_text()
+    assert "## Failing on both kernels, or known to be flaky (2)" in md
