@@ -22,6 +22,7 @@ program a test list names can be built for the arches it lists.
 """
 
 import argparse
+import functools
 import os
 import re
 import sys
@@ -73,6 +74,12 @@ def make_vars(text):
     return env
 
 
+@functools.lru_cache(maxsize=None)
+def kvm_vars(tree):
+    """The variables of TREE's KVM selftests Makefile(s), read once."""
+    return make_vars(kvm_makefile_text(tree))
+
+
 def kvm_makefile_text(tree):
     d = os.path.join(tree, "tools", "testing", "selftests", "kvm")
     text = ""
@@ -88,7 +95,7 @@ def kvm_makefile_text(tree):
 
 def kvm_programs(tree, arch, extended=False):
     """The KVM selftests TREE builds for ARCH, in Makefile order."""
-    env = make_vars(kvm_makefile_text(tree))
+    env = kvm_vars(tree)
     progs = []
     for d in ARCH_DIRS[arch]:
         progs += env.get("TEST_GEN_PROGS_" + d, [])
