@@ -25,7 +25,7 @@ main()
 		die "$EXIT_USAGE" "KSRC=$tree has no tools/testing/selftests/kvm/Makefile"
 	python3 "$REPO_DIR/rig/upstream.py" generate --tree "$tree" \
 		--overrides "$REPO_DIR/upstream/overrides.list" > "$out.new" ||
-		die "$EXIT_RIG" "cannot generate $out"
+		{ rm -f "$out.new"; die "$EXIT_RIG" "cannot generate $out"; }
 	mv "$out.new" "$out"
 	info "wrote $out: $(grep -c '^[^#]' "$out") tests, from $tree"
 }

@@ -143,10 +143,21 @@ def generate(tree, overrides):
     for prog in order:
         arches = ",".join(a for a in ARCHES if prog in per_arch[a])
         entries[prog] = [prog, arches, str(DEFAULT_TIMEOUT), "-", DEFAULT_NEEDS, prog]
+    # An override named like a generated entry replaces it on the
+    # override's arches; the generated entry keeps any other arch.  A name
+    # may have one override per arch (arm64 under TCG needs smaller sizes).
+    replaced = {p: [] for p in order}
+    covered = {}
     extra = []
     for n, fields in read_list(overrides):
-        if fields[0] in entries:
-            entries[fields[0]] = fields
+        name = fields[0]
+        for a in fields[1].split(","):
+            if (name, a) in covered:
+                raise SystemExit("%s:%d: a second override of %s for %s (line %d)"
+                                 % (overrides, n, name, a, covered[name, a]))
+            covered[name, a] = n
+        if name in replaced:
+            replaced[name].append(fields)
         else:
             extra.append(fields)
     lines = [
@@ -159,7 +170,12 @@ def generate(tree, overrides):
         "# needs '%s', the program run without arguments." % DEFAULT_NEEDS,
         "#",
     ]
-    lines += [fmt_entry(entries[p]) for p in order]
+    for p in order:
+        gen = entries[p]
+        keep = [a for a in gen[1].split(",") if (p, a) not in covered]
+        if keep:
+            lines.append(fmt_entry([p, ",".join(keep)] + gen[2:]))
+        lines += [fmt_entry(f) for f in replaced[p]]
     lines += [fmt_entry(f) for f in extra]
     return "\n".join(lines) + "\n"
 

@@ -97,7 +97,9 @@ BAD_LINES = [
     ("foo | x86_64 | 300 | - | kvm | ",
      'empty command'),
     ("kvm_create_max_vcpus | arm64 | 300 | - | kvm | kvm_create_max_vcpus",
-     'duplicate test name "kvm_create_max_vcpus"'),
+     'duplicate test name "kvm_create_max_vcpus" for arm64 (line 4)'),
+    ("demand_paging_test | x86_64 | 300 | - | - | demand_paging_test -b 8M",
+     'duplicate test name "demand_paging_test" for x86_64 (line 9)'),
 ]
 
 
@@ -113,6 +115,24 @@ def test_check_rejects_a_bad_entry_naming_file_and_line(tmp_path, line, message)
     assert proc.returncode == 129
     assert "%s:%d: %s" % (path, lineno, message) in proc.stderr
     assert "ERROR" in proc.stderr
+
+
+def test_a_name_may_have_one_entry_per_arch(tmp_path):
+    """Two entries of one name for disjoint arches (sizes that differ) are
+    valid; each arch selects and plans its own."""
+    path = tmp_path / "per-arch.list"
+    path.write_text(HEADER +
+                    "dirty_log_test | x86_64 | 900 | - | kvm | dirty_log_test -i 8\n"
+                    "dirty_log_test | arm64  | 600 | - | kvm | dirty_log_test -i 2\n")
+    proc = rig_bash('testlist_check "$1"', str(path))
+    assert (proc.returncode, proc.stderr) == (0, "")
+    both = select(str(path), "dirty_log_test", "x86_64", "arm64").splitlines()
+    assert [l.split("|")[1] for l in both] == ["x86_64", "arm64"]
+    for arch, iters in (("x86_64", "8"), ("arm64", "2")):
+        plan = rig_bash('TESTS_SELECTED=$(testlist_select "$1" "*" "$2"); testlist_plan "$2" "*" 1 ""',
+                        str(path), arch, check=True).stdout
+        assert plan.splitlines() == ["dirty_log_test|%s|kvm|dirty_log_test -i %s"
+                                     % ("900" if arch == "x86_64" else "600", iters)]
 
 
 def test_check_rejects_an_entry_without_arch(tmp_path):

@@ -127,6 +127,43 @@ def test_generate_defaults_overrides_and_additions(tree, tmp_path):
     assert by_name["demand_paging_test"][2:] == ["900", "-", "kvm", "demand_paging_test -b 32M"]
 
 
+PER_ARCH = """\
+access_tracking_perf_test | arm64        | 600 | - | kvm | access_tracking_perf_test -b 16M
+demand_paging_test        | x86_64       | 300 | - | kvm | demand_paging_test -b 32M
+demand_paging_test        | arm64        | 600 | - | kvm | demand_paging_test -b 8M
+"""
+
+
+def test_an_override_for_some_arches_keeps_the_others(tree, tmp_path):
+    """An override for one arch replaces the generated entry there only:
+    the generated entry keeps the other arch, the override follows it; a
+    name may have one override per arch.  The runner accepts the result."""
+    from conftest import rig_bash
+    text = upstream.generate(tree, write(tmp_path, "o.list", PER_ARCH))
+    got = [(e[0], e[1], e[5]) for e in entries(text)]
+    assert got == [
+        ("x86_64/cpuid_test", "x86_64", "x86_64/cpuid_test"),
+        ("x86_64/svm_vmcall_test", "x86_64", "x86_64/svm_vmcall_test"),
+        ("access_tracking_perf_test", "x86_64", "access_tracking_perf_test"),
+        ("access_tracking_perf_test", "arm64", "access_tracking_perf_test -b 16M"),
+        ("demand_paging_test", "x86_64", "demand_paging_test -b 32M"),
+        ("demand_paging_test", "arm64", "demand_paging_test -b 8M"),
+        ("aarch64/page_fault_test", "arm64", "aarch64/page_fault_test")]
+    path = write(tmp_path, "tests.upstream.list", text)
+    proc = rig_bash('testlist_check "$1"', path)
+    assert proc.returncode == 0, proc.stderr
+
+
+def test_two_overrides_of_one_name_and_arch_are_an_error(tree, tmp_path):
+    """Which of two overrides for the same test and arch wins would be a
+    guess: generation fails naming both lines."""
+    ov = write(tmp_path, "o.list", PER_ARCH + "demand_paging_test | x86_64,arm64 | 1 | - | kvm | x\n")
+    proc = run("generate", "--tree", tree, "--overrides", ov)
+    assert proc.returncode != 0
+    assert "o.list:4: a second override of demand_paging_test for x86_64 (line 2)" in proc.stderr
+    assert proc.stdout == ""
+
+
 def test_generated_list_is_valid_for_the_runner(tree, tmp_path):
     """The runner's own parser accepts the generated list."""
     from conftest import rig_bash
