@@ -40,6 +40,8 @@ source "$REPO_DIR/rig/source.sh"
 source "$REPO_DIR/rig/build.sh"
 # shellcheck source=rig/guest.sh
 source "$REPO_DIR/rig/guest.sh"
+# shellcheck source=rig/accel.sh
+source "$REPO_DIR/rig/accel.sh"
 # shellcheck source=rig/testlist.sh
 source "$REPO_DIR/rig/testlist.sh"
 
@@ -61,6 +63,7 @@ OPT_CONFIGS=()
 OPT_SUITE=''
 OPT_COMPARE=0
 OPT_SHARD=''
+OPT_ACCEL=auto
 
 # Run state.
 KERNEL_TREE=''
@@ -68,6 +71,8 @@ QEMU_PID=''
 MONITOR_PID=''
 RUN_DIR=''
 BUILD_NOTE=''
+# The accelerator of each arch's guest (kvm or tcg), from --accel.
+declare -A GUEST_ACCEL=()
 
 usage()
 {
@@ -99,6 +104,9 @@ Options:
                        on a regression (default source, or --kernel-src DIR
                        --apply-patches: DIR as is vs DIR with patches/)
   --shard I/N          run only the I-th of N shares of the selected tests
+  --accel ACCEL        auto, kvm or tcg (default: auto: KVM when /dev/kvm
+                       is usable for the guest's arch and the host nests
+                       virtualization, else TCG)
   --config FILE        add a config fragment (repeatable)
   --output DIR         put the run's results in a new timestamped directory
                        under DIR (default: $REPO_DIR/output)
@@ -197,6 +205,14 @@ parse_options()
 			grep -qE '^(CONFIG_[A-Za-z0-9_]+=|# CONFIG_[A-Za-z0-9_]+ is not set)' "$2" ||
 				usage_error "--config '$2' holds no CONFIG_ option"
 			OPT_CONFIGS+=("$(cd "$(dirname "$2")" && pwd)/${2##*/}")
+			shift
+			;;
+		--accel)
+			need_arg "$1" $#
+			case $2 in
+			auto|kvm|tcg) OPT_ACCEL=$2 ;;
+			*) usage_error "--accel must be auto, kvm or tcg, not '$2'" ;;
+			esac
 			shift
 			;;
 		--output) need_arg "$1" $#; OPT_OUTPUT=$2; shift ;;
@@ -376,8 +392,8 @@ run_arch()
 	kernel="$dir/kernel/$(kernel_image_path "$arch")"
 	busybox=$(busybox_path "$arch") || exit
 	expect="$RUN_DIR/$arch.expect"
-	kernel_features "$dir/kernel" "$KERNEL_TREE" > "$expect"
-	info "$arch: the kernel has: $(cat "$expect")"
+	guest_expect "$arch" > "$expect" || exit
+	info "$arch: the kernel and machine provide: $(cat "$expect")"
 	mapfile -t cmdlines < <(testlist_cmdlines "$arch")
 	for cmdline in "${cmdlines[@]}"; do
 		boot=$((boot + 1))
@@ -404,6 +420,22 @@ run_arch()
 	done
 }
 
+# guest_expect ARCH: what the selftests may expect of ARCH's guest (read by
+# lib/kernel_expect.h and the guest's need checks): the kernel's features,
+# then the machine's.
+guest_expect()
+{
+	local arch=$1 kernel machine
+
+	kernel=$(kernel_features "$(build_dir "$arch")/kernel" "$KERNEL_TREE") || exit
+	machine=$(machine_features "$arch" "${GUEST_ACCEL[$arch]}") || exit
+	if [[ -n "$kernel" && -n "$machine" ]]; then
+		echo "$kernel,$machine"
+	else
+		echo "$kernel$machine"
+	fi
+}
+
 # shell_arch ARCH: boot ARCH's kernel with an interactive shell.
 shell_arch()
 {
@@ -414,7 +446,7 @@ shell_arch()
 	busybox=$(busybox_path "$arch") || exit
 	plan="$RUN_DIR/$arch.shell.plan"
 	testlist_plan "$arch" '*' 1 "$OPT_TIMEOUT" > "$plan"
-	kernel_features "$dir/kernel" "$KERNEL_TREE" > "$RUN_DIR/$arch.expect"
+	guest_expect "$arch" > "$RUN_DIR/$arch.expect" || exit
 	mapfile -t progs < <(cut -d'|' -f4 "$plan" | awk '{print $1}' | sort -u)
 	initramfs_build "$RUN_DIR/$arch.shell.initrd.gz" "$busybox" \
 		"$plan" shell "$RUN_DIR/$arch.expect" "$dir/selftests" "${progs[@]}"
@@ -498,11 +530,12 @@ compare_runs()
 
 write_meta()
 {
-	local arch
+	local arch accels=''
 	local -a cfgs=()
 
 	for arch in $(selected_arches); do
 		cfgs+=("$arch" "$(sha256sum "$(build_dir "$arch")/kernel/.config" | cut -c1-16)")
+		accels+="$arch=${GUEST_ACCEL[$arch]:-none} "
 	done
 	# json.dump does the quoting: the command, the source's description
 	# and the phases may hold any character.
@@ -510,7 +543,7 @@ write_meta()
 	META_DATE=$(date -u +%Y-%m-%dT%H:%M:%SZ) \
 	META_COMMAND=$(printf '%q ' "$0" "${ARGS[@]}") \
 	META_SOURCE=$SOURCE_DESC META_TREE=$KERNEL_TREE META_SERIES=$SERIES_HASH \
-	META_DEBUG=$OPT_DEBUG META_PHASE_LOG=$PHASE_LOG \
+	META_DEBUG=$OPT_DEBUG META_PHASE_LOG=$PHASE_LOG META_ACCEL=$accels \
 	META_QEMU=$(qemu-system-x86_64 --version | head -n1) \
 	python3 - "$RUN_DIR/meta.json" "${cfgs[@]}" <<- 'EOF' ||
 		import json, os, sys
@@ -528,7 +561,8 @@ write_meta()
 		    "debug_config": env["META_DEBUG"] == "1",
 		    "config_sha256": dict(zip(cfgs[0::2], cfgs[1::2])),
 		    "qemu_version": env["META_QEMU"],
-		    "accelerator": "tcg (nested KVM under emulation)",
+		    # Per arch: kvm, tcg, or none (built, not booted).
+		    "accelerator": dict(a.split("=") for a in env["META_ACCEL"].split()),
 		    "phases": phases,
 		}
 		with open(out, "w", encoding="utf-8") as f:
@@ -554,6 +588,13 @@ main()
 	if ((OPT_LIST)); then
 		testlist_table <(printf '%s\n' "$TESTS_SELECTED")
 		exit 0
+	fi
+	# Before anything is installed or built: --accel kvm that cannot be
+	# honoured fails at once.
+	if ((OPT_INSTALL != 2 && !OPT_BUILD_ONLY)); then
+		for arch in "${arches[@]}"; do
+			GUEST_ACCEL[$arch]=$(accel_for "$arch" "$OPT_ACCEL") || exit
+		done
 	fi
 	mkdir -p "$RIG_CACHE" || die "$EXIT_RIG" "cannot create the cache $RIG_CACHE"
 	if ((OPT_INSTALL == 2)); then

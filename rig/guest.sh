@@ -65,11 +65,18 @@ initramfs_build()
 	"$gen" "$spec" | gzip -1 > "$out" || die "$EXIT_RIG" "cannot build the initramfs $out"
 }
 
-# qemu_command ARCH KERNEL INITRD APPEND: print QEMU's argv, one per line.
+# qemu_command ARCH ACCEL KERNEL INITRD APPEND: print QEMU's argv, one per
+# line.  ACCEL is tcg, or kvm (see accel_for): the guest then gets the
+# host's CPU, whose virtualization extensions its own KVM uses.
 qemu_command()
 {
-	local arch=$1 kernel=$2 initrd=$3 append=$4
+	local arch=$1 accel=$2 kernel=$3 initrd=$4 append=$5 cpu=max
+	local -a accel_args=(-accel 'tcg,thread=multi')
 
+	if [[ "$accel" == kvm ]]; then
+		accel_args=(-accel kvm)
+		cpu=host
+	fi
 	case $arch in
 	x86_64)
 		# Under TCG the clocksource watchdog soon marks the TSC unstable,
@@ -79,20 +86,20 @@ qemu_command()
 		# page_idle_bitmap_read() returns nothing for the last, partial
 		# 64-page chunk below max_pfn, so a test page placed there cannot
 		# be read (access_tracking_perf_test fails); end RAM on a chunk.
-		printf '%s\n' qemu-system-x86_64 -machine q35 -accel tcg,thread=multi \
-			-cpu max -append "console=ttyS0 tsc=reliable mem=2047M $append"
+		printf '%s\n' qemu-system-x86_64 -machine q35 "${accel_args[@]}" \
+			-cpu "$cpu" -append "console=ttyS0 tsc=reliable mem=2047M $append"
 		;;
 	arm64)
 		printf '%s\n' qemu-system-aarch64 -M virt,virtualization=on,gic-version=3 \
-			-accel tcg,thread=multi -cpu max -append "console=ttyAMA0 $append"
+			"${accel_args[@]}" -cpu "$cpu" -append "console=ttyAMA0 $append"
 		;;
 	esac
 	printf '%s\n' -smp "$GUEST_SMP" -m "$GUEST_MEM" -nographic -no-reboot \
 		-kernel "$kernel" -initrd "$initrd"
 }
 
-# guest_run ARCH KERNEL INITRD APPEND CONSOLE PLAN STATUS: boot the guest
-# under rig/monitor.py, which shows the progress, and kills QEMU when a test
+# guest_run ARCH KERNEL INITRD APPEND CONSOLE PLAN STATUS: boot the guest,
+# with the accelerator GUEST_ACCEL[ARCH], under rig/monitor.py, which shows the progress, and kills QEMU when a test
 # overruns its timeout by BOOT_MARGIN seconds, or the guest is silent for
 # that long outside a test.  Returns 0 when QEMU exited by itself, 2 when
 # the watchdog killed it, 1 when QEMU failed; STATUS says what happened.
@@ -102,7 +109,7 @@ guest_run()
 	local rc=0
 	local -a cmd phase_log=()
 
-	mapfile -t cmd < <(qemu_command "$arch" "$kernel" "$initrd" "$append")
+	mapfile -t cmd < <(qemu_command "$arch" "${GUEST_ACCEL[$arch]}" "$kernel" "$initrd" "$append")
 	[[ -n "${PHASE_LOG:-}" ]] && phase_log=(--phase-log "$PHASE_LOG")
 	printf '%q ' "${cmd[@]}" > "${console%.log}.cmd"
 	# In the background, so that a signal to the runner is handled at once
@@ -125,7 +132,7 @@ guest_shell()
 {
 	local -a cmd
 
-	mapfile -t cmd < <(qemu_command "$@")
+	mapfile -t cmd < <(qemu_command "$1" "${GUEST_ACCEL[$1]}" "${@:2}")
 	info "starting an interactive guest (exit the shell to power off; Ctrl-a x quits QEMU)"
 	# In the background so that a signal to the runner is handled at once
 	# (its EXIT trap kills QEMU by PID); stdin stays the terminal.

@@ -15,12 +15,14 @@ pytestmark = pytest.mark.skipif(not os.path.exists(BUSYBOX),
                                 reason="no busybox (apt-get install busybox-static)")
 
 
-def run_one(needs):
+def run_one(needs, expect=None):
+    env = {"PATH": os.environ["PATH"], "RIG_GUEST_INIT_FUNCTIONS_ONLY": "1"}
+    if expect is not None:
+        env["KERNEL_EXPECT"] = expect
     proc = subprocess.run(
         [BUSYBOX, "sh", "-c", '. "$1"; run_one 3 demo 5 "$2" "exit 0"', "sh",
          os.path.join(REPO, "rig", "guest-init.sh"), needs],
-        capture_output=True, text=True, timeout=30,
-        env={"PATH": os.environ["PATH"], "RIG_GUEST_INIT_FUNCTIONS_ONLY": "1"})
+        capture_output=True, text=True, timeout=30, env=env)
     assert proc.returncode == 0, proc.stderr
     return proc.stdout.splitlines()
 
@@ -37,6 +39,19 @@ def test_an_unmet_need_fails_the_test():
 
 def test_an_optional_need_that_is_not_met_is_a_skip():
     assert run_one("file:/,?cpu:no_such_flag")[-1] == \
+        "ok 3 demo # SKIP the CPU lacks no_such_flag"
+
+
+def test_an_optional_need_the_machine_provides_is_not_optional():
+    """`?cpu:svm` lets a test skip on a host whose guest has VMX, but under
+    TCG the rig's x86 guest always has SVM (/rig/expect says cpu:svm):
+    there its absence is a broken machine, a failure, not a skip."""
+    got = run_one("?cpu:no_such_flag",
+                  expect="kvm,thp,cpu:no_such_flag")
+    assert got[-1] == ("not ok 3 demo # unmet need cpu:no_such_flag: the CPU lacks "
+                       "no_such_flag, but the rig's kernel and machine provide it")
+    # A feature of the same prefix is not the same feature.
+    assert run_one("?cpu:no_such_flag", expect="cpu:no_such_flag2")[-1] == \
         "ok 3 demo # SKIP the CPU lacks no_such_flag"
 
 

@@ -15,7 +15,8 @@ source "$1/run_tests.sh"
 RUN_DIR=$2 PHASE_LOG=$2/phases.tsv
 printf 'kernel source\t3\tnote "q" \\ x\n' > "$PHASE_LOG"
 ARGS=(--tests 'a"b\c')
-SOURCE_DESC='6.12 "x" \ y' KERNEL_TREE=/t SERIES_HASH=abc OPT_DEBUG=1 OPT_ARCH=x86_64
+SOURCE_DESC='6.12 "x" \ y' KERNEL_TREE=/t SERIES_HASH=abc OPT_DEBUG=1 OPT_ARCH=${3:-x86_64}
+GUEST_ACCEL=([x86_64]=kvm)
 build_dir() { echo "$RUN_DIR/b"; }
 mkdir -p "$RUN_DIR/b/kernel"
 echo CONFIG_X=y > "$RUN_DIR/b/kernel/.config"
@@ -33,3 +34,13 @@ def test_meta_json_carries_any_character(tmp_path):
     assert meta["debug_config"] is True
     assert list(meta["config_sha256"]) == ["x86_64"]
     assert len(meta["config_sha256"]["x86_64"]) == 16
+    assert meta["accelerator"] == {"x86_64": "kvm"}
+
+
+def test_meta_json_names_each_arch_accelerator(tmp_path):
+    """Which accelerator each arch's guest had; 'none' for an arch built
+    and not booted (--build-only)."""
+    subprocess.run(["bash", "-c", SCRIPT, "t", REPO, str(tmp_path), "all"], check=True,
+                   capture_output=True, text=True, timeout=60)
+    meta = json.loads((tmp_path / "meta.json").read_text())
+    assert meta["accelerator"] == {"x86_64": "kvm", "arm64": "none"}
