@@ -64,6 +64,7 @@ OPT_SUITE=''
 OPT_COMPARE=0
 OPT_SHARD=''
 OPT_ACCEL=auto
+OPT_KSELFTEST=0
 
 # Run state.
 KERNEL_TREE=''
@@ -104,6 +105,9 @@ Options:
                        on a regression (default source, or --kernel-src DIR
                        --apply-patches: DIR as is vs DIR with patches/)
   --shard I/N          run only the I-th of N shares of the selected tests
+  --kselftest          build the KVM selftests with the kernel's kselftest
+                       install and run each selected test in the guest
+                       through its run_kselftest.sh -t kvm:TEST
   --accel ACCEL        auto, kvm or tcg (default: auto: KVM when /dev/kvm
                        is usable for the guest's arch and the host nests
                        virtualization, else TCG)
@@ -215,6 +219,7 @@ parse_options()
 			esac
 			shift
 			;;
+		--kselftest) OPT_KSELFTEST=1 ;;
 		--output) need_arg "$1" $#; OPT_OUTPUT=$2; shift ;;
 		--build-only) OPT_BUILD_ONLY=1 ;;
 		--shell) OPT_SHELL=1 ;;
@@ -370,6 +375,13 @@ build_arch()
 	esac
 	phase_end "$BUILD_NOTE"
 
+	if ((OPT_KSELFTEST)); then
+		phase_begin "$arch: kselftest build and install (TARGETS=kvm)"
+		kselftest_build "$KERNEL_TREE" "$dir/kernel" "$dir/kselftest" "$arch" ||
+			die "$EXIT_UNTESTABLE" "$arch: kselftest build failed; see $dir/kselftest/build.log"
+		phase_end "$BUILD_NOTE"
+		return
+	fi
 	mapfile -t progs < <(testlist_programs "$arch")
 	phase_begin "$arch: selftests build (${#progs[@]} programs)"
 	if ((${#progs[@]})); then
@@ -385,7 +397,7 @@ build_arch()
 # selected tests and run them.
 run_arch()
 {
-	local arch=$1 dir kernel cmdline plan console status expect busybox boot=0 total rc
+	local arch=$1 dir kernel cmdline plan console status expect busybox boot=0 total rc bindir
 	local -a cmdlines progs
 
 	dir=$(build_dir "$arch")
@@ -403,9 +415,15 @@ run_arch()
 		testlist_plan "$arch" "$cmdline" "$OPT_REPEAT" "$OPT_TIMEOUT" > "$plan"
 		total=$(grep -c . "$plan")
 		mapfile -t progs < <(cut -d'|' -f4 "$plan" | awk '{print $1}' | sort -u)
+		bindir=$dir/selftests
+		if ((OPT_KSELFTEST)); then
+			kselftest_plan < "$plan" > "$plan.kselftest" && mv "$plan.kselftest" "$plan"
+			mapfile -t progs < <(kselftest_files "$dir/kselftest/install" "${progs[@]}")
+			bindir=$dir/kselftest/install
+		fi
 		phase_begin "$arch: boot $boot, $total tests${cmdline:+, cmdline \"$cmdline\"}"
 		initramfs_build "$RUN_DIR/$arch.boot$boot.initrd.gz" "$busybox" \
-			"$plan" tests "$expect" "$dir/selftests" "${progs[@]}"
+			"$plan" tests "$expect" "$bindir" "${progs[@]}"
 		rc=0
 		guest_run "$arch" "$kernel" "$RUN_DIR/$arch.boot$boot.initrd.gz" \
 			"$BASE_APPEND${cmdline:+ $cmdline}" "$console" "$plan" "$status" || rc=$?
@@ -417,6 +435,34 @@ run_arch()
 			--cross "$(cross_prefix "$arch")" --bindir "$dir/selftests" ||
 			die "$EXIT_RIG" "cannot parse $console"
 		phase_end
+	done
+}
+
+# kselftest_plan: the guest plan on stdin with each test run through the
+# kernel's kselftest runner (rig/guest-kselftest.sh) instead of directly.
+kselftest_plan()
+{
+	awk -F'|' -v OFS='|' '{ $4 = "rig-kselftest kvm:" $4; print }'
+}
+
+# kselftest_files INSTALL PROG...: the files of the kselftest install
+# INSTALL the guest needs to run PROGs through run_kselftest.sh, relative
+# to INSTALL; dies naming a program the install lacks.
+kselftest_files()
+{
+	local install=$1 prog f
+
+	shift
+	for f in run_kselftest.sh kselftest-list.txt kselftest/runner.sh \
+		kselftest/ktap_helpers.sh kvm/settings; do
+		[[ -e "$install/$f" ]] && echo "$f"
+	done
+	for prog in "$@"; do
+		[[ -x "$install/kvm/$prog" ]] ||
+			die "$EXIT_UNTESTABLE" "the kselftest install $install has no kvm/$prog"
+		grep -qx "kvm:$prog" "$install/kselftest-list.txt" ||
+			die "$EXIT_UNTESTABLE" "kvm:$prog is not in $install/kselftest-list.txt"
+		echo "kvm/$prog"
 	done
 }
 
@@ -544,6 +590,7 @@ write_meta()
 	META_COMMAND=$(printf '%q ' "$0" "${ARGS[@]}") \
 	META_SOURCE=$SOURCE_DESC META_TREE=$KERNEL_TREE META_SERIES=$SERIES_HASH \
 	META_DEBUG=$OPT_DEBUG META_PHASE_LOG=$PHASE_LOG META_ACCEL=$accels \
+	META_KSELFTEST=$OPT_KSELFTEST \
 	META_QEMU=$(qemu-system-x86_64 --version | head -n1) \
 	python3 - "$RUN_DIR/meta.json" "${cfgs[@]}" <<- 'EOF' ||
 		import json, os, sys
@@ -559,6 +606,8 @@ write_meta()
 		    "kernel_tree": env["META_TREE"],
 		    "series_hash": env["META_SERIES"],
 		    "debug_config": env["META_DEBUG"] == "1",
+		    # The tests ran through the kernel's run_kselftest.sh.
+		    "kselftest_runner": env["META_KSELFTEST"] == "1",
 		    "config_sha256": dict(zip(cfgs[0::2], cfgs[1::2])),
 		    "qemu_version": env["META_QEMU"],
 		    # Per arch: kvm, tcg, or none (built, not booted).
@@ -574,7 +623,7 @@ write_meta()
 
 main()
 {
-	local arch status
+	local arch status bad
 	local -a arches
 
 	parse_options "$@"
@@ -584,6 +633,12 @@ main()
 	TESTS_SELECTED=$(testlist_select "$TEST_LIST" "$OPT_TESTS" "${arches[@]}")
 	if [[ -n "$OPT_SHARD" ]]; then
 		TESTS_SELECTED=$(testlist_shard "$OPT_SHARD" <<< "$TESTS_SELECTED") || exit
+	fi
+	if ((OPT_KSELFTEST)); then
+		bad=$(awk -F'|' '{ split($6, w, " "); if (w[1] ~ /\//) { print "test " $1 " runs " w[1]; exit } }' \
+			<<< "$TESTS_SELECTED")
+		[[ -z "$bad" ]] ||
+			usage_error "--kselftest runs programs of the kvm collection's top directory: $bad (narrow --tests)"
 	fi
 	if ((OPT_LIST)); then
 		testlist_table <(printf '%s\n' "$TESTS_SELECTED")

@@ -126,25 +126,14 @@ kernel_features()
 	echo "${have[*]}"
 }
 
-# selftests_build TREE OBJDIR OUTDIR ARCH PROG...: build the KVM selftests
-# PROGs statically against the headers of OBJDIR into OUTDIR.  The kernel
-# tree's tools/ is staged next to OUTDIR with our selftests/ and lib/
-# installed into it, so no source tree is ever modified.
-selftests_build()
+# selftests_stage TREE STAGE: a copy of TREE's tools/ (and the few files
+# outside it the selftests use) in STAGE, with our selftests/ and lib/
+# installed into its KVM selftests, so that no source tree is modified.
+selftests_stage()
 {
-	local tree=$1 objdir=$2 outdir=$3 arch=$4
-	local stage="${outdir}-stage" inputs prog suite sub log
-	local -a vars targets
+	local tree=$1 stage=$2
 
-	shift 4
-	inputs="$(tree_id "$tree") $(hash_files "$REPO_DIR"/selftests/* "$REPO_DIR"/lib/* \
-		"$REPO_DIR/rig/install-selftests.sh" 2>/dev/null) $(toolchain_id "$arch") $*"
-	if [[ "$(cat "$outdir/.rig-built" 2>/dev/null)" == "$inputs" ]]; then
-		BUILD_NOTE=cached
-		return 0
-	fi
-	BUILD_NOTE=built
-	mkdir -p "$stage" "$outdir"
+	mkdir -p "$stage"
 	rsync -rl --checksum --delete "$tree/tools/" "$stage/tools/" || return 1
 	# Outside tools/, the selftests use scripts/subarch.include and, on
 	# arm64, the sysreg generator of arch/arm64/tools.
@@ -157,10 +146,42 @@ selftests_build()
 	rsync -rl --checksum --delete --include='*_uapi.h' --exclude='*' "$tree/lib/" "$stage/lib/" || return 1
 	# mm/hmm-tests includes mm/gup_test.h.
 	rsync -rl --checksum --delete --include='gup_test.h' --exclude='*' "$tree/mm/" "$stage/mm/" || return 1
-	"$REPO_DIR/rig/install-selftests.sh" "$stage/tools/testing/selftests/kvm" > /dev/null || return 1
+	"$REPO_DIR/rig/install-selftests.sh" "$stage/tools/testing/selftests/kvm" > /dev/null
+}
 
-	vars=(ARCH="$arch")
-	[[ -n "$(cross_prefix "$arch")" ]] && vars+=(CROSS_COMPILE="$(cross_prefix "$arch")")
+# selftests_inputs TREE ARCH: what a selftest build depends on, for its stamp.
+selftests_inputs()
+{
+	echo "$(tree_id "$1") $(hash_files "$REPO_DIR"/selftests/* "$REPO_DIR"/lib/* \
+		"$REPO_DIR/rig/install-selftests.sh" 2>/dev/null) $(toolchain_id "$2")"
+}
+
+# selftest_make_vars ARCH: the make variables of a static selftest build.
+selftest_make_vars()
+{
+	printf '%s\n' ARCH="$1" EXTRA_CFLAGS=-static "LDFLAGS=-static -pthread"
+	[[ -z "$(cross_prefix "$1")" ]] || printf '%s\n' CROSS_COMPILE="$(cross_prefix "$1")"
+}
+
+# selftests_build TREE OBJDIR OUTDIR ARCH PROG...: build the KVM selftests
+# PROGs statically against the headers of OBJDIR into OUTDIR, from a
+# staged tools/ next to OUTDIR (selftests_stage).
+selftests_build()
+{
+	local tree=$1 objdir=$2 outdir=$3 arch=$4
+	local stage="${outdir}-stage" inputs prog suite sub log
+	local -a vars targets
+
+	shift 4
+	inputs="$(selftests_inputs "$tree" "$arch") $*"
+	if [[ "$(cat "$outdir/.rig-built" 2>/dev/null)" == "$inputs" ]]; then
+		BUILD_NOTE=cached
+		return 0
+	fi
+	BUILD_NOTE=built
+	mkdir -p "$outdir"
+	selftests_stage "$tree" "$stage" || return 1
+	mapfile -t vars < <(selftest_make_vars "$arch")
 	for suite in kvm mm cgroup; do
 		targets=()
 		for prog in "$@"; do
@@ -178,7 +199,40 @@ selftests_build()
 		run_logged "$log" \
 			make -C "$stage/tools/testing/selftests/$suite" "${vars[@]}" -j"$(nproc)" \
 				OUTPUT="$outdir$sub" KHDR_INCLUDES="-isystem $objdir/usr/include" \
-				EXTRA_CFLAGS=-static LDFLAGS="-static -pthread" "${targets[@]}" || return 1
+				"${targets[@]}" || return 1
 	done
+	echo "$inputs" > "$outdir/.rig-built"
+}
+
+# kselftest_build TREE OBJDIR OUTDIR ARCH: the KVM selftests, ours
+# included, built and installed the way a kernel developer does it
+# (`make -C tools/testing/selftests TARGETS=kvm O=OBJDIR install`, on a
+# tree with `make install-selftests` applied), statically, into
+# OUTDIR/install: run_kselftest.sh, kselftest/, kselftest-list.txt, kvm/.
+kselftest_build()
+{
+	local tree=$1 objdir=$2 outdir=$3 arch=$4 stage="${3}-stage" inputs
+	local -a vars
+
+	inputs="kselftest $(selftests_inputs "$tree" "$arch")"
+	if [[ "$(cat "$outdir/.rig-built" 2>/dev/null)" == "$inputs" ]]; then
+		BUILD_NOTE=cached
+		return 0
+	fi
+	BUILD_NOTE=built
+	mkdir -p "$outdir"
+	selftests_stage "$tree" "$stage" || return 1
+	mapfile -t vars < <(selftest_make_vars "$arch")
+	rm -rf "$outdir/install"
+	# O= is the kernel's object directory, whose usr/include has the
+	# headers; the selftests' objects go to OUTDIR/kselftest.
+	run_logged "$outdir/build.log" \
+		make -C "$stage/tools/testing/selftests" TARGETS=kvm "${vars[@]}" -j"$(nproc)" \
+			O="$objdir" BUILD="$outdir/kselftest" KSFT_INSTALL_PATH="$outdir/install" \
+			install || return 1
+	[[ -x "$outdir/install/run_kselftest.sh" && -s "$outdir/install/kselftest-list.txt" ]] || {
+		warn "the kselftest install in $outdir/install has no run_kselftest.sh or test list"
+		return 1
+	}
 	echo "$inputs" > "$outdir/.rig-built"
 }

@@ -128,7 +128,10 @@ skip_reason()
 {
 	local line
 
-	line=$(grep -E 'SKIP|[Ss]kipping|not supported|Requirement not met' "$1" | tail -n1)
+	# Not the result line of the kernel's runner (rig-kselftest), which
+	# gives no reason: the test's own line before it does.
+	line=$(grep -E 'SKIP|[Ss]kipping|not supported|Requirement not met' "$1" |
+		grep -vE '^ok [0-9]+ selftests: ' | tail -n1)
 	line=${line#*SKIP}
 	line=$(echo "$line" | sed -e 's/^[^A-Za-z0-9_/]*//')
 	echo "${line:-test exited with KSFT_SKIP (4) without a reason}"

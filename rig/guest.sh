@@ -51,6 +51,7 @@ initramfs_build()
 		done
 		echo "file /init $REPO_DIR/rig/guest-init.sh 0755 0 0"
 		echo "file /usr/bin/addr2line $REPO_DIR/rig/guest-addr2line.sh 0755 0 0"
+		echo "file /usr/bin/rig-kselftest $REPO_DIR/rig/guest-kselftest.sh 0755 0 0"
 		echo "file /rig/plan $plan 0644 0 0"
 		echo "file /rig/mode $modefile 0644 0 0"
 		echo "file /rig/expect $expect 0644 0 0"

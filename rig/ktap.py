@@ -179,6 +179,35 @@ def parse_results(lines, indent=0):
 
 _SUBTEST_PLAN = re.compile(r"^    1\.\.(?P<count>\d+)")
 
+# The kernel's kselftest runner (run_kselftest.sh, `run_tests.sh
+# --kselftest`) wraps a test's output in a KTAP document of its own: a
+# "# selftests: COLLECTION: TEST" header, the test's lines prefixed "# ",
+# then its own result line for the test.
+_KSFT_HEADER = re.compile(r"^    # selftests: \S+: \S+$")
+_KSFT_RESULT = re.compile(r"^    (?:not )?ok \d+ selftests: \S+: \S+")
+
+
+def unwrap_kselftest(log):
+    """A test's LOG as the test printed it: for a test run through the
+    kselftest runner, the lines between the runner's header and its
+    result line, without the runner's "# " prefix (kernel messages
+    interleaved with them kept as they are), so that its cases parse as in
+    a direct run; any other LOG as it is."""
+    start = next((i for i, l in enumerate(log) if _KSFT_HEADER.match(l)), None)
+    if start is None:
+        return log
+    out = []
+    for line in log[start + 1:]:
+        if _KSFT_RESULT.match(line):
+            break
+        if line.startswith("    # "):
+            out.append("    " + line[6:])
+        elif line.rstrip() == "    #":
+            out.append("")
+        else:
+            out.append(line)
+    return out
+
 
 def cases_reason(failed, reported, planned):
     """Why a test that exited 0 failed after all, from its own KTAP cases:
@@ -192,14 +221,15 @@ def cases_reason(failed, reported, planned):
     return None
 
 
-def check_subtests(res):
+def check_subtests(res, log=None):
     """A test that exited 0 although one of its own KTAP cases failed, or
-    that reported fewer cases than it planned, passed by mistake: it
-    fails, naming them."""
+    that reported fewer cases than it planned (in LOG, by default its
+    log), passed by mistake: it fails, naming them."""
     if res.status != PASS:
         return
     failed = [s.name or "#%d" % s.num for s in res.subtests if s.status in FAILED_STATUSES]
-    planned = next((int(m.group("count")) for m in map(_SUBTEST_PLAN.match, res.log) if m), None)
+    log = res.log if log is None else log
+    planned = next((int(m.group("count")) for m in map(_SUBTEST_PLAN.match, log) if m), None)
     reason = cases_reason(failed, len(res.subtests), planned)
     if reason:
         res.status, res.reason = FAIL, reason
@@ -334,11 +364,12 @@ def parse_console(text, planned_names=None):
             num = int(m.group("num"))
             status, reason = parse_directive(m.group("ok") == "ok", m.group("directive"))
             log = cur[2] if cur and cur[0] == num else []
+            own = unwrap_kselftest(log)
             res = TestResult(num, (m.group("name") or "").strip(), status, reason,
                              duration=cur[4] if cur and cur[0] == num else None,
                              rc=cur[3] if cur and cur[0] == num else None,
-                             log=log, subtests=parse_results(log, 4))
-            check_subtests(res)
+                             log=log, subtests=parse_results(own, 4))
+            check_subtests(res, own)
             by_num[num] = res
             boot.tests.append(res)
             cur = None

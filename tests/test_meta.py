@@ -32,6 +32,7 @@ def test_meta_json_carries_any_character(tmp_path):
     assert meta["phases"] == 'kernel source 3 note "q" \\ x'
     assert meta["command"].endswith(" --tests a\\\"b\\\\c ")
     assert meta["debug_config"] is True
+    assert meta["kselftest_runner"] is False
     assert list(meta["config_sha256"]) == ["x86_64"]
     assert len(meta["config_sha256"]["x86_64"]) == 16
     assert meta["accelerator"] == {"x86_64": "kvm"}

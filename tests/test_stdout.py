@@ -177,6 +177,15 @@ SCENARIOS = {
                      'mkdir -p "$TMP/b"; ln -s "$OBJ" "$TMP/b/kernel"; '
                      'GUEST_ACCEL=([x86_64]=tcg); guest_expect x86_64',
                      r"kvm,thp,lru_gen,lru_gen_secondary_mmu_walk,cpu:svm\n"),
+    "selftests_inputs": ("run_tests.sh", 'selftests_inputs "$TREE" x86_64',
+                         r"unknown-\d+ [0-9a-f]{16} gcc[^\n]+\n"),
+    "selftest_make_vars": ("run_tests.sh", "selftest_make_vars arm64",
+                           r"ARCH=arm64\nEXTRA_CFLAGS=-static\nLDFLAGS=-static -pthread\n"
+                           r"CROSS_COMPILE=aarch64-linux-gnu-\n"),
+    "kselftest_plan": ("run_tests.sh", "echo 'a|1|kvm|a -s 1' | kselftest_plan",
+                       r"a\|1\|kvm\|rig-kselftest kvm:a -s 1\n"),
+    "kselftest_files": ("run_tests.sh", 'mkdir -p "$TMP/i/kvm"; touch "$TMP/i/run_kselftest.sh"; '
+                        'kselftest_files "$TMP/i"', r"run_kselftest.sh\n"),
     "selected_arches": ("run_tests.sh", "OPT_ARCH=all; selected_arches", r"x86_64\narm64\n"),
     "series_files": ("run_tests.sh", "series_files",
                      r"(\S+/patches/\d{4}-\S+\.patch\n)+"),
