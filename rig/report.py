@@ -256,6 +256,38 @@ def junit(tests, boots):
     return "\n".join(out) + "\n"
 
 
+def md_cell(text):
+    """TEXT fit for one cell of a Markdown table."""
+    return (text or "").replace("|", "\\|").replace("\n", " ")
+
+
+def markdown(meta, tests, boots):
+    """The run as a Markdown table (summary.md; CI's job summary): the
+    counts per arch first, then every test, failures first."""
+    accel = meta.get("accelerator") or {}
+    lines = ["### kvm-aging: %s" % md_cell(meta.get("command", "").strip()), "",
+             "%s, series %s%s%s" % (md_cell(meta.get("source", "")), meta.get("series_hash", ""),
+                                   ", debug config" if meta.get("debug_config") else "",
+                                   ", through run_kselftest.sh" if meta.get("kselftest_runner") else ""),
+             "", "| arch | accelerator | passed | failed | skipped |", "|---|---|---|---|---|"]
+    for arch in sorted({t["arch"] for t in tests} | {b["arch"] for b in boots}):
+        p, f, s = counts([t for t in tests if t["arch"] == arch])
+        f += sum(len(b["kernel_reports"]) for b in boots if b["arch"] == arch)
+        lines.append("| %s | %s | %d | %d | %d |" % (arch, accel.get(arch, "?"), p, f, s))
+    lines += ["", "| arch | test | result | time | note |", "|---|---|---|---|---|"]
+    order = {ktap.CRASH: 0, ktap.TIMEOUT: 0, ktap.FAIL: 0, ktap.SKIP: 1}
+    for t in sorted(tests, key=lambda t: order.get(t["status"], 2)):
+        dur = "%.1fs" % t["duration"] if t["duration"] is not None else "-"
+        name = t["name"] + (" [%s]" % t["cmdline"] if t.get("cmdline") else "")
+        lines.append("| %s | %s | %s | %s | %s |" % (t["arch"], md_cell(name), t["status"].upper(),
+                                                     dur, md_cell(t["reason"])))
+    for b in boots:
+        for r in b["kernel_reports"]:
+            lines.append("| %s | kernel log (boot %s) | FAIL | - | %s |"
+                         % (b["arch"], b["boot"], md_cell(r["summary"])))
+    return "\n".join(lines) + "\n"
+
+
 def cmd_summary(args):
     tests = load_jsonl(os.path.join(args.outdir, "tests.jsonl"))
     boots = load_jsonl(os.path.join(args.outdir, "boots.jsonl"))
@@ -269,6 +301,8 @@ def cmd_summary(args):
         f.write("\n")
     with open(os.path.join(args.outdir, "junit.xml"), "w", encoding="utf-8") as f:
         f.write(junit(tests, boots))
+    with open(os.path.join(args.outdir, "summary.md"), "w", encoding="utf-8") as f:
+        f.write(markdown(meta, tests, boots))
 
     print("%-8s %-40s %-8s %8s  %s" % ("arch", "test", "result", "time", "note"))
     for t in tests:

