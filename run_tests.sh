@@ -453,8 +453,7 @@ kselftest_files()
 	local install=$1 prog f
 
 	shift
-	for f in run_kselftest.sh kselftest-list.txt kselftest/runner.sh \
-		kselftest/ktap_helpers.sh kvm/settings; do
+	for f in run_kselftest.sh kselftest-list.txt kselftest/runner.sh kvm/settings; do
 		[[ -e "$install/$f" ]] && echo "$f"
 	done
 	for prog in "$@"; do

@@ -156,6 +156,20 @@ selftests_inputs()
 		"$REPO_DIR/rig/install-selftests.sh" 2>/dev/null) $(toolchain_id "$2")"
 }
 
+# build_cached OUTDIR INPUTS: whether OUTDIR holds a build of INPUTS (its
+# .rig-built stamp, written last); sets BUILD_NOTE to cached, or to built
+# and creates OUTDIR for the build to come.
+build_cached()
+{
+	if [[ "$(cat "$1/.rig-built" 2>/dev/null)" == "$2" ]]; then
+		BUILD_NOTE=cached
+		return 0
+	fi
+	BUILD_NOTE=built
+	mkdir -p "$1"
+	return 1
+}
+
 # selftest_make_vars ARCH: the make variables of a static selftest build.
 selftest_make_vars()
 {
@@ -174,12 +188,7 @@ selftests_build()
 
 	shift 4
 	inputs="$(selftests_inputs "$tree" "$arch") $*"
-	if [[ "$(cat "$outdir/.rig-built" 2>/dev/null)" == "$inputs" ]]; then
-		BUILD_NOTE=cached
-		return 0
-	fi
-	BUILD_NOTE=built
-	mkdir -p "$outdir"
+	build_cached "$outdir" "$inputs" && return 0
 	selftests_stage "$tree" "$stage" || return 1
 	mapfile -t vars < <(selftest_make_vars "$arch")
 	for suite in kvm mm cgroup; do
@@ -215,12 +224,7 @@ kselftest_build()
 	local -a vars
 
 	inputs="kselftest $(selftests_inputs "$tree" "$arch")"
-	if [[ "$(cat "$outdir/.rig-built" 2>/dev/null)" == "$inputs" ]]; then
-		BUILD_NOTE=cached
-		return 0
-	fi
-	BUILD_NOTE=built
-	mkdir -p "$outdir"
+	build_cached "$outdir" "$inputs" && return 0
 	selftests_stage "$tree" "$stage" || return 1
 	mapfile -t vars < <(selftest_make_vars "$arch")
 	rm -rf "$outdir/install"
