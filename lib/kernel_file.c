@@ -4,6 +4,8 @@
  */
 #include <errno.h>
 #include <fcntl.h>
+#include <signal.h>
+#include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
@@ -60,4 +62,44 @@ void kernel_file_write(const char *path, const char *val)
 	int ret = __kernel_file_write(path, val);
 
 	TEST_ASSERT(!ret, "write '%s' to %s: %s", val, path, strerror(-ret));
+}
+
+#define MAX_RESTORES	8
+
+static void (*restores[MAX_RESTORES])(void);
+static int nr_restores;
+
+static void run_restores(void)
+{
+	while (nr_restores > 0)
+		restores[--nr_restores]();
+}
+
+static void restore_on_signal(int sig)
+{
+	run_restores();
+	signal(sig, SIG_DFL);
+	raise(sig);
+}
+
+void restore_at_exit(void (*restore)(void))
+{
+	static const int signals[] = { SIGTERM, SIGINT, SIGHUP };
+	struct sigaction sa = { .sa_handler = restore_on_signal };
+	size_t i;
+
+	TEST_ASSERT(nr_restores < MAX_RESTORES, "More than %d restores at exit", MAX_RESTORES);
+	if (!nr_restores) {
+		/* Restores are only added, so registering once is enough. */
+		static bool registered;
+
+		if (!registered) {
+			atexit(run_restores);
+			sigemptyset(&sa.sa_mask);
+			for (i = 0; i < ARRAY_SIZE(signals); i++)
+				sigaction(signals[i], &sa, NULL);
+			registered = true;
+		}
+	}
+	restores[nr_restores++] = restore;
 }

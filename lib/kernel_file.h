@@ -25,4 +25,16 @@ int __kernel_file_write(const char *path, const char *val);
 /* The same; asserts. */
 void kernel_file_write(const char *path, const char *val);
 
+/*
+ * Call @restore, which puts back system state the test changed (sysfs
+ * settings, a swap device, cgroups, tracefs instances), when the test
+ * ends, whatever ends it: a return from main(), exit() (a failed
+ * TEST_ASSERT included), or SIGTERM, SIGINT or SIGHUP (a runner's timeout,
+ * Ctrl-C), after which the signal is raised again so that the test still
+ * dies of it.  Restores run last registered first.  A restore must not
+ * assert; it reports what it cannot undo on stderr.  SIGKILL cannot be
+ * caught: the state stays changed.
+ */
+void restore_at_exit(void (*restore)(void));
+
 #endif /* SELFTEST_KVM_KERNEL_FILE_H */

@@ -64,7 +64,7 @@ unsigned int lru_gen_set_caps(unsigned int caps)
 	if (!lru_gen_caps_saved) {
 		lru_gen_saved_caps = lru_gen_get_caps();
 		lru_gen_caps_saved = true;
-		atexit(lru_gen_restore_caps);
+		restore_at_exit(lru_gen_restore_caps);
 	}
 	__lru_gen_write_caps(caps);
 	return lru_gen_get_caps();

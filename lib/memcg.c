@@ -26,6 +26,7 @@ static char memcg_rels[MEMCG_MAX][MEMCG_NAME_MAX + 2];
 static int nr_memcgs;
 /* Whether memcg_create() enabled the memory controller below the root. */
 static bool memcg_enabled_controller;
+static bool memcg_restore_registered;
 
 /* The memcg created last, which memcg_enter(), _current() and _reclaim() use. */
 static const char *memcg_last(void)
@@ -60,11 +61,11 @@ static void memcg_remove(void)
 {
 	int ret;
 
-	if (!nr_memcgs)
-		return;
-	ret = __kernel_file_write(MEMCG_ROOT "/cgroup.procs", "0");
-	if (ret)
-		fprintf(stderr, "leaving the test's memcg: %s\n", strerror(-ret));
+	if (nr_memcgs) {
+		ret = __kernel_file_write(MEMCG_ROOT "/cgroup.procs", "0");
+		if (ret)
+			fprintf(stderr, "leaving the test's memcg: %s\n", strerror(-ret));
+	}
 	while (nr_memcgs) {
 		const char *dir = memcg_dirs[--nr_memcgs];
 
@@ -96,6 +97,11 @@ const char *memcg_create(const char *name)
 	TEST_ASSERT(nr_memcgs < MEMCG_MAX, "At most %d memcgs", MEMCG_MAX);
 	TEST_ASSERT(strlen(name) <= MEMCG_NAME_MAX, "memcg name '%s' longer than %d bytes",
 		    name, MEMCG_NAME_MAX);
+	/* Before anything changes, so that a failure below is undone too. */
+	if (!memcg_restore_registered) {
+		restore_at_exit(memcg_remove);
+		memcg_restore_registered = true;
+	}
 	if (!memcg_subtree_has_memory()) {
 		memcg_write(MEMCG_ROOT, "cgroup.subtree_control", "+memory");
 		memcg_enabled_controller = true;
@@ -104,8 +110,7 @@ const char *memcg_create(const char *name)
 	snprintf(rel, sizeof(memcg_rels[0]), "/%s", name);
 	if (mkdir(dir, 0755))
 		TEST_FAIL("mkdir(%s): %s", dir, strerror(errno));
-	if (!nr_memcgs++)
-		atexit(memcg_remove);
+	nr_memcgs++;
 	return rel;
 }
 

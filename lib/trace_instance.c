@@ -28,21 +28,75 @@ static void trace_instance_path(struct trace_instance *ti, const char *file,
 		    "tracefs path too long: %s/%s", ti->dir, file);
 }
 
+#define MAX_INSTANCES	4
+
+/* The instances not destroyed yet, which the test's end removes. */
+static struct trace_instance *instances[MAX_INSTANCES];
+
+/*
+ * Tracing off, events off (a lock tracepoint left on slows the whole
+ * system), the instance removed.  Returns 0 or -errno of the first step
+ * that failed; never asserts, as it also runs at exit.
+ */
+static int __trace_instance_remove(struct trace_instance *ti)
+{
+	char path[256];
+	int ret;
+
+	snprintf(path, sizeof(path), "%s/tracing_on", ti->dir);
+	ret = __kernel_file_write(path, "0");
+	snprintf(path, sizeof(path), "%s/events/enable", ti->dir);
+	ret = ret ?: __kernel_file_write(path, "0");
+	if (!ret && rmdir(ti->dir))
+		ret = -errno;
+	return ret;
+}
+
+static void trace_instances_remove(void)
+{
+	int i, ret;
+
+	for (i = 0; i < MAX_INSTANCES; i++) {
+		if (!instances[i])
+			continue;
+		ret = __trace_instance_remove(instances[i]);
+		if (ret)
+			fprintf(stderr, "removing the tracefs instance %s: %s\n",
+				instances[i]->dir, strerror(-ret));
+		instances[i] = NULL;
+	}
+}
+
 void trace_instance_create(struct trace_instance *ti, const char *name)
 {
+	static bool restore_registered;
+	int i;
+
+	for (i = 0; i < MAX_INSTANCES && instances[i]; i++)
+		;
+	TEST_ASSERT(i < MAX_INSTANCES, "More than %d tracefs instances", MAX_INSTANCES);
+	if (!restore_registered) {
+		restore_at_exit(trace_instances_remove);
+		restore_registered = true;
+	}
 	snprintf(ti->dir, sizeof(ti->dir), TRACEFS_DIR "/instances/%s", name);
 	if (rmdir(ti->dir))
 		TEST_ASSERT(errno == ENOENT, "Cannot remove the stale tracefs instance %s", ti->dir);
 	TEST_ASSERT(!mkdir(ti->dir, 0700), "Cannot create the tracefs instance %s", ti->dir);
+	instances[i] = ti;
 	trace_instance_write(ti, "tracing_on", "0");
 	trace_instance_write(ti, "events/enable", "0");
 }
 
 void trace_instance_destroy(struct trace_instance *ti)
 {
-	trace_instance_write(ti, "tracing_on", "0");
-	trace_instance_write(ti, "events/enable", "0");
-	TEST_ASSERT(!rmdir(ti->dir), "Cannot remove the tracefs instance %s", ti->dir);
+	int i, ret;
+
+	for (i = 0; i < MAX_INSTANCES; i++)
+		if (instances[i] == ti)
+			instances[i] = NULL;
+	ret = __trace_instance_remove(ti);
+	TEST_ASSERT(!ret, "Cannot remove the tracefs instance %s: %s", ti->dir, strerror(-ret));
 }
 
 void trace_instance_write(struct trace_instance *ti, const char *file,

@@ -22,7 +22,9 @@ bool tracefs_has_event(const char *event);
 
 /*
  * Create the instance @name (removing one left over by an earlier run),
- * with tracing off and no event enabled.
+ * with tracing off and no event enabled.  The test's end removes it if
+ * trace_instance_destroy() did not (see restore_at_exit()); @ti must live
+ * until then.
  */
 void trace_instance_create(struct trace_instance *ti, const char *name);
 void trace_instance_destroy(struct trace_instance *ti);

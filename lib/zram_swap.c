@@ -33,7 +33,7 @@ const char *__zram_swap_add(size_t size)
 		return "no zram (" ZRAM_CONTROL "/hot_add), CONFIG_ZRAM?";
 	kernel_file_read(ZRAM_CONTROL "/hot_add", buf, sizeof(buf));
 	zram_swap_id = atoi(buf);
-	atexit(zram_swap_remove);
+	restore_at_exit(zram_swap_remove);
 
 	snprintf(path, sizeof(path), "/sys/block/zram%d/disksize", zram_swap_id);
 	snprintf(buf, sizeof(buf), "%zu", size);

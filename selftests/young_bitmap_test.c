@@ -799,7 +799,7 @@ static const char *reserve_hugetlb(size_t nr)
 	if (have < 0)
 		return "no 2 MiB hugetlb pool (" NR_HUGEPAGES_PATH ")";
 	if (!restore_registered) {
-		atexit(restore_hugetlb);
+		restore_at_exit(restore_hugetlb);
 		restore_registered = true;
 	}
 	f = fopen(NR_HUGEPAGES_PATH, "w");

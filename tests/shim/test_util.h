@@ -1,8 +1,8 @@
 /* SPDX-License-Identifier: GPL-2.0 */
 /*
  * Host stand-in for the KVM selftests' test_util.h, for building the pure
- * parts of lib/ (access_pattern.c) into tests/lib_oracle_driver.c: only what
- * they use.  guest_random_u32() is the KVM selftests' generator (a
+ * parts of lib/ (access_pattern.c, kernel_file.c) into the tests' drivers:
+ * only what they use.  guest_random_u32() is the KVM selftests' generator (a
  * Park-Miller LCG), so the host sees the very patterns a guest touches.
  */
 #ifndef TESTS_SHIM_TEST_UTIL_H
@@ -23,6 +23,10 @@ do {										\
 } while (0)
 
 #define TEST_FAIL(fmt, ...)	TEST_ASSERT(false, fmt, ##__VA_ARGS__)
+
+#ifndef ARRAY_SIZE
+#define ARRAY_SIZE(a)		(sizeof(a) / sizeof((a)[0]))
+#endif
 
 struct guest_random_state {
 	uint32_t seed;
