@@ -123,7 +123,12 @@ take_run_lock()
 	if ! flock -n 9; then
 		holder=$(cat "$RIG_CACHE/run.pid" 2>/dev/null)
 		info "waiting for the run that holds $RIG_CACHE/run.lock (pid ${holder:-unknown})"
-		flock 9 || die "$EXIT_RIG" "cannot lock $RIG_CACHE/run.lock"
+		# Polled, not a blocking flock: bash runs a signal's trap only
+		# when its foreground command ends, so a waiting run would not
+		# stop on Ctrl-C or SIGTERM until the other run ended.
+		until flock -n 9; do
+			sleep 2
+		done
 	fi
 	echo "$$" > "$RIG_CACHE/run.pid"
 }
