@@ -119,7 +119,7 @@ size_t page_idle_mark_all(const uint64_t *pfns, size_t nr)
 	return untracked;
 }
 
-void page_idle_drain_lru(void)
+void drop_caches_drain_lru(void)
 {
 	kernel_file_write("/proc/sys/vm/drop_caches", "1");
 }

@@ -5,7 +5,7 @@
  * /sys/kernel/mm/page_idle/bitmap (Documentation/admin-guide/mm/idle_page_tracking.rst).
  *
  * Idle page tracking only sees folios on the LRU: pages still in a per-CPU
- * LRU batch are neither marked nor reported.  page_idle_drain_lru() puts
+ * LRU batch are neither marked nor reported.  drop_caches_drain_lru() puts
  * them on the LRU.
  */
 #ifndef SELFTEST_KVM_PAGE_IDLE_H
@@ -75,8 +75,10 @@ bool page_idle_is_idle(uint64_t pfn);
 
 /*
  * Put the pages of every per-CPU LRU batch on the LRU, so that idle page
- * tracking sees them (drop_caches calls lru_add_drain_all()).
+ * tracking sees them, by writing 1 to /proc/sys/vm/drop_caches (which calls
+ * lru_add_drain_all()).  A side effect on the whole system, which cannot
+ * be undone: the clean page cache of every process is dropped.
  */
-void page_idle_drain_lru(void);
+void drop_caches_drain_lru(void);
 
 #endif /* SELFTEST_KVM_PAGE_IDLE_H */

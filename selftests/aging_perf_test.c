@@ -42,6 +42,13 @@
  * notifiers only where aging walks page tables (lru_gen/enabled 0x0002:
  * x86 here, not arm64 under TCG, where it reports 0 calls and eviction is
  * where 0x0008 acts).
+ *
+ * System state it changes: /sys/kernel/mm/lru_gen/enabled (capability
+ * 0x0008 toggled); a zram swap device; a memcg, and the memory controller
+ * below the root; a tracefs instance recording the kvm age events.  All of
+ * it is put back when the test ends, by whatever means except SIGKILL
+ * (restore_at_exit()).  It also drops the clean page cache
+ * (drop_caches_drain_lru()), which cannot be undone.
  */
 #include <fcntl.h>
 #include <stdio.h>
@@ -459,7 +466,7 @@ int main(int argc, char *argv[])
 	access_pattern_fill(all_pages, nr_pages, PATTERN_ALL, 0);
 	memcg_path = mglru_test_create("aging_perf_test", nr_pages, &area, &memcg_id);
 	touch_vm_touch(area, all_pages);
-	page_idle_drain_lru();
+	drop_caches_drain_lru();
 	idle_words_setup(area);
 	pr_info("%zu pages (%zu MiB, %zu words of page_idle/bitmap), %d samples, "
 		"lru_gen/enabled 0x%04x, memcg %s\n", nr_pages, nr_pages * 4 / 1024,

@@ -49,6 +49,10 @@
  *
  * Limits: one vCPU; 4 KiB pages (dirty logging maps no huge pages); arm64's
  * aging retries and x86's vCPU-side losses are not counted.
+ *
+ * System state it changes: a tracefs instance recording the kvm age
+ * events.  All of it is put back when the test ends, by whatever means
+ * except SIGKILL (restore_at_exit()).
  */
 #include <errno.h>
 #include <fcntl.h>

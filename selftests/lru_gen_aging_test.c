@@ -57,6 +57,12 @@
  * Limits: one node (node 0); 4 KiB pages; the generations are checked
  * through page counts, and page identity only through what eviction leaves
  * resident.
+ *
+ * System state it changes: /sys/kernel/mm/lru_gen/enabled; a zram swap
+ * device; a memcg, and the memory controller below the root.  All of it is
+ * put back when the test ends, by whatever means except SIGKILL
+ * (restore_at_exit()).  It also drops the clean page cache
+ * (drop_caches_drain_lru()), which cannot be undone.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -153,7 +159,7 @@ static void touch_all(struct touch_vm *t)
 	struct lru_gen_lruvec lruvec;
 
 	touch_vm_touch(t, all_pages);
-	page_idle_drain_lru();
+	drop_caches_drain_lru();
 
 	read_lruvec(&lruvec);
 	TEST_ASSERT(lru_gen_nr_anon(&lruvec) == nr_pages,

@@ -29,6 +29,11 @@
  * The counts only cover calls whose range intersects the test area.  Cases
  * with 0x0008 on skip where the bit does not stick (a kernel without the
  * series); the *_0x0008_off cases also pass on it.
+ *
+ * System state it changes: /sys/kernel/mm/lru_gen/enabled; a zram swap
+ * device; a memcg, and the memory controller below the root; a tracefs
+ * instance recording the kvm age events.  All of it is put back when the
+ * test ends, by whatever means except SIGKILL (restore_at_exit()).
  */
 #include <stdio.h>
 #include <stdlib.h>

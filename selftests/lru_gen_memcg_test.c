@@ -39,6 +39,12 @@
  *
  * Limits: one node; 4 KiB pages; "aged" is the only memcg whose aging walks
  * the VM's mm.
+ *
+ * System state it changes: /sys/kernel/mm/lru_gen/enabled; a zram swap
+ * device; two memcgs, and the memory controller below the root.  All of it
+ * is put back when the test ends, by whatever means except SIGKILL
+ * (restore_at_exit()).  It also drops the clean page cache
+ * (drop_caches_drain_lru()), which cannot be undone.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -234,7 +240,7 @@ int main(int argc, char *argv[])
 	memcg_enter_path(other.path);
 	touch_vm_touch(t, other_pages);
 	memcg_enter_path(aged.path);
-	page_idle_drain_lru();
+	drop_caches_drain_lru();
 	read_memcg(&aged, access_pattern_weight(aged_pages, nr_pages));
 	read_memcg(&other, access_pattern_weight(other_pages, nr_pages));
 

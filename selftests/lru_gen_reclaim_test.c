@@ -38,6 +38,12 @@
  *
  * Limits: one node; 4 KiB pages; the touches and reclaim alternate rather
  * than run concurrently, so that the result is deterministic.
+ *
+ * System state it changes: /sys/kernel/mm/lru_gen/enabled; a zram swap
+ * device; a memcg, and the memory controller below the root.  All of it is
+ * put back when the test ends, by whatever means except SIGKILL
+ * (restore_at_exit()).  It also drops the clean page cache
+ * (drop_caches_drain_lru()), which cannot be undone.
  */
 #include <errno.h>
 #include <stdio.h>
@@ -142,7 +148,7 @@ static bool run_reclaim(struct touch_vm *t, const unsigned long *hot)
 	 */
 	access_pattern_fill(all, nr_pages, PATTERN_ALL, seed);
 	touch_vm_touch(t, all);
-	page_idle_drain_lru();
+	drop_caches_drain_lru();
 	free(all);
 	age_all_down();
 	if (!(caps & LRU_GEN_CAP_MM_WALK)) {

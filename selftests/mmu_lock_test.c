@@ -30,6 +30,10 @@
  * Needs a kernel with lockdep (the rig's --debug) for the tracepoint, and
  * the test driver.  No nested guest runs: on x86 the shadow MMU is then
  * empty, and kvm->arch.indirect_shadow_pages is 0.
+ *
+ * System state it changes: a tracefs instance with lock:lock_acquire
+ * enabled.  All of it is put back when the test ends, by whatever means
+ * except SIGKILL (restore_at_exit()).
  */
 #include <stdio.h>
 #include <stdlib.h>

@@ -38,6 +38,9 @@
  *
  * Needs nested SVM with NPT (the rig's x86 guests: QEMU -cpu max), the TDP
  * MMU with Accessed bits (not kvm_amd.npt=0), and the test driver.
+ *
+ * System state it changes: none that outlives it.  It also drops the clean
+ * page cache (drop_caches_drain_lru()), which cannot be undone.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -264,7 +267,7 @@ static bool page_idle_exact(const unsigned long *want)
 	bool ok;
 	int idle;
 
-	page_idle_drain_lru();
+	drop_caches_drain_lru();
 	for (page = 0; page < NR_PAGES; page++)
 		pfns[page] = page_idle_hva_to_pfn(area + page * PAGE_SIZE);
 	untracked = page_idle_mark_all(pfns, NR_PAGES);

@@ -25,6 +25,11 @@
  * per-CPU LRU batches first, and checks that every page reads idle right
  * after marking); the host must not touch the area between marking and
  * reading, so the test runs single threaded; 4 KiB pages only.
+ *
+ * System state it changes: /sys/kernel/mm/lru_gen/enabled (0: MGLRU off
+ * while the test runs).  All of it is put back when the test ends, by
+ * whatever means except SIGKILL (restore_at_exit()).  It also drops the
+ * clean page cache (drop_caches_drain_lru()), which cannot be undone.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -189,7 +194,7 @@ int main(int argc, char *argv[])
 	all = bitmap_zalloc(nr_pages);
 	access_pattern_fill(all, nr_pages, PATTERN_ALL, seed);
 	touch_vm_touch(t, all);
-	page_idle_drain_lru();
+	drop_caches_drain_lru();
 	pfns = calloc(nr_pages, sizeof(*pfns));
 	TEST_ASSERT(pfns, "calloc()");
 	for (page = 0; page < nr_pages; page++)

@@ -39,6 +39,10 @@
  * (lockdep, DEBUG_VM) to catch locking bugs of the lockless walks.
  *
  * Limits: one VM at a time; 4 KiB base pages; 1 GiB mappings are not tested.
+ *
+ * System state it changes: the 2 MiB hugetlb pool (nr_hugepages), grown
+ * for the hugetlb cases.  All of it is put back when the test ends, by
+ * whatever means except SIGKILL (restore_at_exit()).
  */
 #include <errno.h>
 #include <fcntl.h>

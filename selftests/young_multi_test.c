@@ -26,6 +26,8 @@
  * Every result mask must be exactly YOUNG|FAST (some page young) or 0 where
  * KVM has a fast path (arm64; x86 with the TDP MMU and Accessed bits), the
  * only boots this test is listed for.
+ *
+ * System state it changes: none that outlives it.
  */
 #include <stdio.h>
 #include <stdlib.h>
