@@ -73,13 +73,6 @@ bool __page_idle_mark(uint64_t pfn)
 	return true;
 }
 
-void page_idle_mark(uint64_t pfn)
-{
-	TEST_ASSERT(__page_idle_mark(pfn),
-		    "PFN 0x%llx is in the last partial chunk of memory: idle page tracking ignores it",
-		    (unsigned long long)pfn);
-}
-
 int __page_idle_is_idle(uint64_t pfn)
 {
 	uint64_t bits;
@@ -91,16 +84,6 @@ int __page_idle_is_idle(uint64_t pfn)
 	TEST_ASSERT(ret == sizeof(bits), "read the idle bit of PFN 0x%llx: %s",
 		    (unsigned long long)pfn, strerror(errno));
 	return !!(bits & (1ULL << (pfn % 64)));
-}
-
-bool page_idle_is_idle(uint64_t pfn)
-{
-	int idle = __page_idle_is_idle(pfn);
-
-	TEST_ASSERT(idle >= 0,
-		    "PFN 0x%llx is in the last partial chunk of memory: idle page tracking ignores it",
-		    (unsigned long long)pfn);
-	return idle;
 }
 
 size_t page_idle_mark_all(const uint64_t *pfns, size_t nr)

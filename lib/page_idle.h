@@ -57,7 +57,6 @@ uint64_t page_idle_hva_to_pfn(const void *hva);
 
 /* Mark @pfn idle; false if the kernel cannot track it (see above). */
 bool __page_idle_mark(uint64_t pfn);
-void page_idle_mark(uint64_t pfn);
 
 /*
  * Mark the @nr pages of @pfns idle and assert that each reads idle right
@@ -71,7 +70,6 @@ size_t page_idle_mark_all(const uint64_t *pfns, size_t nr);
  * the kernel cannot track it (see above).
  */
 int __page_idle_is_idle(uint64_t pfn);
-bool page_idle_is_idle(uint64_t pfn);
 
 /*
  * Put the pages of every per-CPU LRU batch on the LRU, so that idle page

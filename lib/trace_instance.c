@@ -158,25 +158,3 @@ size_t trace_instance_for_each(struct trace_instance *ti,
 	fclose(f);
 	return count;
 }
-
-struct count_arg {
-	const char *needle;
-	size_t count;
-};
-
-static void count_line(const char *line, void *arg)
-{
-	struct count_arg *c = arg;
-
-	c->count += !!strstr(line, c->needle);
-}
-
-size_t trace_instance_count(struct trace_instance *ti, const char *needle)
-{
-	struct count_arg c = { .needle = needle };
-
-	if (!needle)
-		return trace_instance_for_each(ti, NULL, NULL);
-	trace_instance_for_each(ti, count_line, &c);
-	return c.count;
-}

@@ -48,10 +48,4 @@ void trace_instance_stop(struct trace_instance *ti);
 size_t trace_instance_for_each(struct trace_instance *ti,
 			       void (*fn)(const char *line, void *arg), void *arg);
 
-/*
- * Count the events in the instance's buffer whose line contains @needle
- * (all events if NULL).  Asserts that the buffer lost no event.
- */
-size_t trace_instance_count(struct trace_instance *ti, const char *needle);
-
 #endif /* SELFTEST_KVM_TRACE_INSTANCE_H */
