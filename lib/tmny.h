@@ -17,6 +17,7 @@
 #define HAVE_TMNY_UAPI 1
 
 #include <errno.h>
+#include <fcntl.h>
 #include <stdbool.h>
 #include <stdint.h>
 #include <string.h>
@@ -26,6 +27,21 @@
 #include "kvm_util.h"
 #include "processor.h"
 #include "access_pattern.h"
+#include "kernel_expect.h"
+
+/*
+ * Open the driver: a file descriptor, or the test ends, skipped, or failed
+ * where the kernel is expected to have the driver (kernel_expect.h).
+ */
+static inline int tmny_open(void)
+{
+	int fd = open(TMNY_DEVICE_PATH, O_RDWR);
+
+	TEST_REQUIRE_FEATURE(KERNEL_EXPECT_TEST_DRIVER, fd >= 0,
+			     "cannot open %s: %s (CONFIG_TEST_MMU_NOTIFIER_YOUNG)",
+			     TMNY_DEVICE_PATH, strerror(errno));
+	return fd;
+}
 
 /*
  * One call on [@start, @end) with @bitmap (NULL for the plain calls): the

@@ -362,10 +362,7 @@ int main(int argc, char *argv[])
 	}
 	TEST_ASSERT(nr_pages <= MAX_PAGES, "-n takes 1 to %d pages", MAX_PAGES);
 
-	tmny_fd = open(TMNY_DEVICE_PATH, O_RDWR);
-	TEST_REQUIRE_FEATURE(KERNEL_EXPECT_TEST_DRIVER, tmny_fd >= 0,
-			     "cannot open %s: %s (CONFIG_TEST_MMU_NOTIFIER_YOUNG)",
-			     TMNY_DEVICE_PATH, strerror(errno));
+	tmny_fd = tmny_open();
 	__TEST_REQUIRE(tmny_fast_path(),
 		       "KVM ages this MMU with mmu_lock held for write: nothing can race");
 	for (i = 0; i < ARRAY_SIZE(events); i++)

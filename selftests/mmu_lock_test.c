@@ -221,10 +221,7 @@ int main(int argc, char *argv[])
 	TEST_REQUIRE_FEATURE(KERNEL_EXPECT_LOCK_TRACE, tracefs_has_event("lock/lock_acquire"),
 			     "no tracepoint lock:lock_acquire in %s (CONFIG_LOCKDEP, tracefs)",
 			     TRACEFS_DIR);
-	tmny_fd = open(TMNY_DEVICE_PATH, O_RDWR);
-	TEST_REQUIRE_FEATURE(KERNEL_EXPECT_TEST_DRIVER, tmny_fd >= 0,
-			     "cannot open %s: %s (CONFIG_TEST_MMU_NOTIFIER_YOUNG)",
-			     TMNY_DEVICE_PATH, strerror(errno));
+	tmny_fd = tmny_open();
 
 	ksft_print_header();
 	ksft_set_plan(1 + 2 * ARRAY_SIZE(calls));

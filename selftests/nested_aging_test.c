@@ -390,10 +390,7 @@ int main(int argc, char *argv[])
 			     "KVM offers no nested SVM with NPT (kvm_amd.nested, kvm_amd.npt)");
 	TEST_REQUIRE_FEATURE(KERNEL_EXPECT_KVM, tmny_fast_path(),
 			     "needs the TDP MMU with NPT (kvm.tdp_mmu=Y, kvm_amd.npt=Y)");
-	tmny_fd = open(TMNY_DEVICE_PATH, O_RDWR);
-	TEST_REQUIRE_FEATURE(KERNEL_EXPECT_TEST_DRIVER, tmny_fd >= 0,
-			     "cannot open %s: %s (CONFIG_TEST_MMU_NOTIFIER_YOUNG)",
-			     TMNY_DEVICE_PATH, strerror(errno));
+	tmny_fd = tmny_open();
 
 	ksft_print_header();
 	ksft_set_plan(7);

@@ -62,6 +62,7 @@
 #include "ucall_common.h"
 #include "access_pattern.h"
 #include "kernel_expect.h"
+#include "kernel_file.h"
 #include "tmny.h"
 
 #ifdef HAVE_TMNY_UAPI
@@ -1081,10 +1082,7 @@ int main(int argc, char *argv[])
 	}
 
 	__TEST_REQUIRE(getpagesize() == TEST_PAGE_SIZE, "4 KiB base pages");
-	tmny_fd = open(TMNY_DEVICE_PATH, O_RDWR);
-	TEST_REQUIRE_FEATURE(KERNEL_EXPECT_TEST_DRIVER, tmny_fd >= 0,
-			     "cannot open %s (%s): kernel without CONFIG_TEST_MMU_NOTIFIER_YOUNG?",
-			     TMNY_DEVICE_PATH, strerror(errno));
+	tmny_fd = tmny_open();
 
 	fast_path = tmny_fast_path();
 	huge_mappings = detect_huge_mappings();

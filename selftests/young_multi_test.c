@@ -324,10 +324,7 @@ int main(int argc, char *argv[])
 	}
 
 	page_size = getpagesize();
-	tmny_fd = open(TMNY_DEVICE_PATH, O_RDWR);
-	TEST_REQUIRE_FEATURE(KERNEL_EXPECT_TEST_DRIVER, tmny_fd >= 0,
-			     "cannot open %s: %s (CONFIG_TEST_MMU_NOTIFIER_YOUNG)",
-			     TMNY_DEVICE_PATH, strerror(errno));
+	tmny_fd = tmny_open();
 	TEST_ASSERT(tmny_fast_path(),
 		    "KVM has no fast path on this host (bitmap calls are unreliable): run this test where it has one");
 
