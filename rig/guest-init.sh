@@ -21,6 +21,13 @@ mount_all()
 	mount -t proc proc /proc
 	mount -t sysfs sysfs /sys
 	mount -t devtmpfs devtmpfs /dev
+	# What udev would add and devtmpfs lacks: without /dev/stdout, the
+	# kselftest runner's "4>>/dev/stdout" writes the test's output to a
+	# plain file of that name instead of the console.
+	ln -sf /proc/self/fd /dev/fd
+	ln -sf /proc/self/fd/0 /dev/stdin
+	ln -sf /proc/self/fd/1 /dev/stdout
+	ln -sf /proc/self/fd/2 /dev/stderr
 	mkdir -p /dev/hugepages /dev/shm /dev/pts
 	mount -t tmpfs tmpfs /tmp
 	mount -t tmpfs tmpfs /dev/shm

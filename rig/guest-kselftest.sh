@@ -26,6 +26,14 @@ export "KSELFTEST_${name}_ARGS=$*"
 log=/tmp/rig-kselftest.log
 ./run_kselftest.sh -t "$test" 2>&1 | tee "$log"
 line=$(grep -E '^(not )?ok [0-9]+ selftests: ' "$log" | tail -n1)
+# Every KVM selftest prints at least its random seed: a runner that shows
+# nothing of a test's output lost it (its log went elsewhere), and the
+# test's own cases with it.
+if [ -n "$line" ] && [ "$(sed -n '/^# selftests: /,/^\(not \)\{0,1\}ok [0-9]* selftests: /p' "$log" |
+	grep -cv -e '^# selftests: ' -e '^\(not \)\{0,1\}ok [0-9]* selftests: ')" -eq 0 ]; then
+	echo "# rig: run_kselftest.sh showed none of $test's output"
+	exit 1
+fi
 case $line in
 "ok "*"# SKIP"*)	exit 4 ;;
 "ok "*)			exit 0 ;;

@@ -158,3 +158,15 @@ def test_kselftest_plan_and_files(tmp_path, install):
                            "t", REPO, install], capture_output=True, text=True, timeout=60)
     assert proc.returncode == 125
     assert "has no kvm/nope" in proc.stderr
+
+
+def test_a_runner_that_loses_the_output_fails_the_test(install):
+    """A runner whose test output went elsewhere (the guest once lacked
+    /dev/stdout, and the runner wrote the output to a file of that name)
+    shows nothing of the test: that fails, whatever the result line says,
+    since the test's own cases are lost with it."""
+    with open(os.path.join(install, "kvm", "demo_test"), "w", encoding="utf-8") as f:
+        f.write("#!/bin/sh\nexit 0\n")
+    proc = wrapper(install, "kvm:demo_test")
+    assert proc.returncode == 1, proc.stdout
+    assert "showed none of kvm:demo_test's output" in proc.stdout
