@@ -24,8 +24,10 @@ fi
 # What the unit tests of `make check` need: pytest, shellcheck, and the
 # tools of the rig's functions they run (source.sh: rsync, git, patch; the
 # parsers' test driver: gcc; guest-init's functions: busybox; the workflow
-# lint: yamllint, PyYAML; it installs nodejs and npm itself, when missing).
-readonly CHECK_PACKAGES=(python3 python3-pytest python3-yaml yamllint shellcheck rsync git patch gcc make libc6-dev busybox-static)
+# lint: yamllint, PyYAML; it installs nodejs and npm itself, when missing;
+# the check of tests.upstream.list against the pinned source: its tarball).
+readonly CHECK_PACKAGES=(python3 python3-pytest python3-yaml yamllint shellcheck rsync git patch gcc make
+	libc6-dev busybox-static "linux-source-6.12=6.12.117-1~deb12u1")
 
 # packages_missing PKG...: print the packages (pins kept) not installed.
 packages_missing()
