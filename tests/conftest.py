@@ -4,6 +4,7 @@ and a way to call the rig's bash functions.  Nothing here builds a kernel
 or starts QEMU."""
 
 import os
+import shutil
 import subprocess
 import sys
 
@@ -35,6 +36,22 @@ def rig_bash(script, *args, env=None, check=False):
     if check and proc.returncode != 0:
         raise AssertionError("bash failed (%d): %s" % (proc.returncode, proc.stderr))
     return proc
+
+
+def build_driver(tmp_path_factory, name, lib_sources, cflags=()):
+    """Compile the host driver tests/NAME.c with LIB_SOURCES (files of lib/)
+    against lib/ and the test_util.h stand-in of tests/shim/, warnings as
+    errors; returns the executable's path.  make unit installs gcc, so a
+    missing compiler fails."""
+    cc = shutil.which("gcc") or shutil.which("cc")
+    assert cc, "no host C compiler (apt-get install gcc)"
+    exe = str(tmp_path_factory.mktemp(name) / name)
+    subprocess.run([cc, "-std=gnu11", "-Wall", "-Wextra", "-Werror", *cflags,
+                    "-I", os.path.join(TESTS_DIR, "shim"), "-I", os.path.join(REPO, "lib"),
+                    "-o", exe, os.path.join(TESTS_DIR, name + ".c"),
+                    *(os.path.join(REPO, "lib", f) for f in lib_sources)],
+                   check=True, capture_output=True, text=True)
+    return exe
 
 
 def _shquote(s):

@@ -7,13 +7,11 @@ independent model, for their asymmetry (a bitmap indexed from the wrong end
 must not pass for the right one), and for the degenerate seeds of the
 random pattern."""
 
-import os
-import shutil
 import subprocess
 
 import pytest
 
-from conftest import REPO, TESTS_DIR
+from conftest import build_driver
 
 SIZES = [1, 2, 3, 4, 5, 7, 63, 64, 65, 100, 512, 1024, 4096]
 NAMES = ["none", "all", "first", "last", "alternating", "head", "triangular", "random"]
@@ -21,16 +19,8 @@ NAMES = ["none", "all", "first", "last", "alternating", "head", "triangular", "r
 
 @pytest.fixture(scope="module")
 def driver(tmp_path_factory):
-    cc = shutil.which("gcc") or shutil.which("cc")
-    if not cc:
-        pytest.skip("no host C compiler")
-    exe = str(tmp_path_factory.mktemp("oracle") / "lib_oracle_driver")
-    subprocess.run([cc, "-std=gnu11", "-Wall", "-Wextra", "-Werror", "-Wno-unused-parameter",
-                    "-I", os.path.join(TESTS_DIR, "shim"), "-I", os.path.join(REPO, "lib"),
-                    "-o", exe, os.path.join(TESTS_DIR, "lib_oracle_driver.c"),
-                    os.path.join(REPO, "lib", "access_pattern.c")],
-                   check=True, capture_output=True, text=True)
-    return exe
+    return build_driver(tmp_path_factory, "lib_oracle_driver", ["access_pattern.c"],
+                        ["-Wno-unused-parameter"])
 
 
 def run(driver, *args):

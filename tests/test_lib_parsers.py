@@ -6,28 +6,18 @@ with tests/lib_parsers_driver.c and fed output recorded from the guests
 from) and malformed input that must be rejected with a clear error."""
 
 import os
-import shutil
 import subprocess
 
 import pytest
 
-from conftest import DATA, REPO, TESTS_DIR
+from conftest import DATA, build_driver
 
 FIXTURES = os.path.join(DATA, "lru_gen")
 
 
 @pytest.fixture(scope="module")
 def driver(tmp_path_factory):
-    cc = shutil.which("gcc") or shutil.which("cc")
-    if not cc:
-        pytest.skip("no host C compiler")
-    exe = str(tmp_path_factory.mktemp("parsers") / "lib_parsers_driver")
-    subprocess.run([cc, "-std=gnu11", "-Wall", "-Wextra", "-Werror",
-                    "-I", os.path.join(REPO, "lib"), "-o", exe,
-                    os.path.join(TESTS_DIR, "lib_parsers_driver.c"),
-                    os.path.join(REPO, "lib", "lru_gen_parse.c")],
-                   check=True, capture_output=True, text=True)
-    return exe
+    return build_driver(tmp_path_factory, "lib_parsers_driver", ["lru_gen_parse.c"])
 
 
 def run(driver, *args):
