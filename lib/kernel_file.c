@@ -86,20 +86,16 @@ void restore_at_exit(void (*restore)(void))
 {
 	static const int signals[] = { SIGTERM, SIGINT, SIGHUP };
 	struct sigaction sa = { .sa_handler = restore_on_signal };
+	static bool registered;
 	size_t i;
 
 	TEST_ASSERT(nr_restores < MAX_RESTORES, "More than %d restores at exit", MAX_RESTORES);
-	if (!nr_restores) {
-		/* Restores are only added, so registering once is enough. */
-		static bool registered;
-
-		if (!registered) {
-			atexit(run_restores);
-			sigemptyset(&sa.sa_mask);
-			for (i = 0; i < ARRAY_SIZE(signals); i++)
-				sigaction(signals[i], &sa, NULL);
-			registered = true;
-		}
+	if (!registered) {
+		atexit(run_restores);
+		sigemptyset(&sa.sa_mask);
+		for (i = 0; i < ARRAY_SIZE(signals); i++)
+			sigaction(signals[i], &sa, NULL);
+		registered = true;
 	}
 	restores[nr_restores++] = restore;
 }
