@@ -62,25 +62,4 @@ static inline size_t young_bitmap_index(size_t nr_pages, size_t page)
 	return nr_pages - 1 - page;
 }
 
-/*
- * Guest side: drop the guest's own cached translation of @gva before
- * touching it.  Clearing accessed bits does not flush TLBs, so an access
- * served from a cached translation sets no accessed bit in the secondary
- * MMU; after this, the access walks the page tables again and is seen.
- */
-static inline void guest_drop_translation(uint64_t gva)
-{
-#if defined(__x86_64__)
-	asm volatile("invlpg (%0)" : : "r"(gva) : "memory");
-#elif defined(__aarch64__)
-	asm volatile("dsb ishst\n\t"
-		     "tlbi vaae1is, %0\n\t"
-		     "dsb ish\n\t"
-		     "isb"
-		     : : "r"(gva >> 12) : "memory");
-#else
-#error "guest_drop_translation() is not implemented for this architecture"
-#endif
-}
-
 #endif /* SELFTEST_KVM_ACCESS_PATTERN_H */

@@ -11,6 +11,7 @@
 #include "test_util.h"
 #include "ucall_common.h"
 #include "access_pattern.h"
+#include "guest_tlb.h"
 #include "touch_vm.h"
 
 /* Guest physical (and virtual) address of the test area, clear of slot 0. */

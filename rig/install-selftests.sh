@@ -2,8 +2,9 @@
 # SPDX-License-Identifier: GPL-2.0
 #
 # Install this project's selftests (selftests/*.c) and helper library
-# (lib/*.c, lib/*.h) into a kernel tree's tools/testing/selftests/kvm and
-# register them with its Makefile, so that
+# (lib/*.c, lib/*.h, and the arch helpers lib/ARCH_DIR/*.h) into a kernel
+# tree's tools/testing/selftests/kvm and register them with its Makefile,
+# so that
 #   make -C tools/testing/selftests TARGETS=kvm run_tests
 # builds and runs them like any in-tree KVM selftest.  Idempotent: files are
 # only rewritten when their content changes.
@@ -31,7 +32,7 @@ put()
 main()
 {
 	local kvm_dir=$1
-	local f mk
+	local f d mk
 
 	[[ -f "$kvm_dir/Makefile" && -d "$kvm_dir/lib" && -d "$kvm_dir/include" ]] ||
 		{ echo "error: $kvm_dir is not a KVM selftests directory" >&2; exit 129; }
@@ -51,6 +52,16 @@ main()
 		for f in "$REPO_DIR"/lib/*.h "$REPO_DIR"/selftests/*.h; do
 			[[ -e "$f" ]] || continue
 			put "$f" "$kvm_dir/include/${f##*/}"
+		done
+		# Arch helpers: lib/ARCH_DIR/*.h beside the tree's own
+		# include/ARCH_DIR/processor.h.
+		for f in "$REPO_DIR"/lib/*/*.h; do
+			[[ -e "$f" ]] || continue
+			d=${f%/*}
+			d=${d##*/}
+			[[ -d "$kvm_dir/include/$d" ]] ||
+				{ echo "error: lib/$d/ has no include/$d/ in $kvm_dir to go to" >&2; exit 1; }
+			put "$f" "$kvm_dir/include/$d/${f##*/}"
 		done
 		for f in "$REPO_DIR"/selftests/*.c; do
 			[[ -e "$f" ]] || continue

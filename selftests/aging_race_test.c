@@ -70,6 +70,7 @@
 #include "test_util.h"
 #include "ucall_common.h"
 #include "access_pattern.h"
+#include "guest_tlb.h"
 #include "kernel_expect.h"
 #include "tmny.h"
 #include "touch_vm.h"

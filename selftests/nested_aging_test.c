@@ -54,8 +54,11 @@
 #include "test_util.h"
 #include "ucall_common.h"
 #include "access_pattern.h"
+#include "guest_tlb.h"
 #include "kernel_expect.h"
+#include "kernel_file.h"
 #include "page_idle.h"
+#include "pagemap.h"
 #include "tmny.h"
 #include "touch_vm.h"
 
@@ -269,7 +272,7 @@ static bool page_idle_exact(const unsigned long *want)
 
 	drop_caches_drain_lru();
 	for (page = 0; page < NR_PAGES; page++)
-		pfns[page] = page_idle_hva_to_pfn(area + page * PAGE_SIZE);
+		pfns[page] = pagemap_hva_to_pfn(area + page * PAGE_SIZE);
 	untracked = page_idle_mark_all(pfns, NR_PAGES);
 
 	guest_touch(CMD_L2_TOUCH, want);

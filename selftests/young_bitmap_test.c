@@ -61,6 +61,7 @@
 #include "test_util.h"
 #include "ucall_common.h"
 #include "access_pattern.h"
+#include "guest_tlb.h"
 #include "kernel_expect.h"
 #include "kernel_file.h"
 #include "tmny.h"
