@@ -99,3 +99,8 @@ void restore_at_exit(void (*restore)(void))
 	}
 	restores[nr_restores++] = restore;
 }
+
+void drop_caches_drain_lru(void)
+{
+	kernel_file_write("/proc/sys/vm/drop_caches", "1");
+}

@@ -37,4 +37,13 @@ void kernel_file_write(const char *path, const char *val);
  */
 void restore_at_exit(void (*restore)(void));
 
+/*
+ * Put the pages of every per-CPU LRU batch on the LRU, so that idle page
+ * tracking and MGLRU's counters see them, by writing 1 to
+ * /proc/sys/vm/drop_caches (which calls lru_add_drain_all()).  A side
+ * effect on the whole system, which cannot be undone: the clean page cache
+ * of every process is dropped.
+ */
+void drop_caches_drain_lru(void);
+
 #endif /* SELFTEST_KVM_KERNEL_FILE_H */

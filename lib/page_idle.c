@@ -8,56 +8,26 @@
 #include <unistd.h>
 
 #include "test_util.h"
-#include "kernel_file.h"
 #include "page_idle.h"
+#include "pagemap.h"
 
-/*
- * Each opened once, on first use: the MGLRU tests read pagemap on kernels
- * that may have no idle page tracking.
- */
+/* Opened once, on first use. */
 static int page_idle_fd = -1;
-static int page_idle_pagemap_fd = -1;
-
-static int page_idle_open(int *fd, const char *path, int flags)
-{
-	if (*fd < 0) {
-		*fd = open(path, flags);
-		TEST_ASSERT(*fd >= 0, "open(%s): %s", path, strerror(errno));
-	}
-	return *fd;
-}
 
 static int page_idle_bitmap_fd(void)
 {
-	return page_idle_open(&page_idle_fd, PAGE_IDLE_BITMAP_PATH, O_RDWR);
+	if (page_idle_fd < 0) {
+		page_idle_fd = open(PAGE_IDLE_BITMAP_PATH, O_RDWR);
+		TEST_ASSERT(page_idle_fd >= 0, "open(%s): %s", PAGE_IDLE_BITMAP_PATH,
+			    strerror(errno));
+	}
+	return page_idle_fd;
 }
 
 bool page_idle_available(void)
 {
 	return !access(PAGE_IDLE_BITMAP_PATH, R_OK | W_OK) &&
-	       !access("/proc/self/pagemap", R_OK);
-}
-
-uint64_t page_idle_pagemap_entry(const void *hva)
-{
-	int fd = page_idle_open(&page_idle_pagemap_fd, "/proc/self/pagemap", O_RDONLY);
-	uint64_t entry;
-	off_t off = (uintptr_t)hva / getpagesize() * sizeof(entry);
-
-	TEST_ASSERT(pread(fd, &entry, sizeof(entry), off) == sizeof(entry),
-		    "pread(pagemap) for HVA %p: %s", hva, strerror(errno));
-	return entry;
-}
-
-uint64_t page_idle_hva_to_pfn(const void *hva)
-{
-	uint64_t entry = page_idle_pagemap_entry(hva);
-
-	TEST_ASSERT(page_idle_entry_present(entry),
-		    "HVA %p is not present (pagemap entry 0x%llx)", hva,
-		    (unsigned long long)entry);
-	TEST_ASSERT(page_idle_entry_pfn(entry), "pagemap hides the PFN of %p: not root?", hva);
-	return page_idle_entry_pfn(entry);
+	       !access(PAGEMAP_PATH, R_OK);
 }
 
 bool __page_idle_mark(uint64_t pfn)
@@ -100,9 +70,4 @@ size_t page_idle_mark_all(const uint64_t *pfns, size_t nr)
 			    "Page %zu (PFN 0x%lx) not idle right after marking it: not on the LRU?",
 			    page, pfns[page]);
 	return untracked;
-}
-
-void drop_caches_drain_lru(void)
-{
-	kernel_file_write("/proc/sys/vm/drop_caches", "1");
 }

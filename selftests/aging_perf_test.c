@@ -66,10 +66,12 @@
 #include "ucall_common.h"
 #include "access_pattern.h"
 #include "kernel_expect.h"
+#include "kernel_file.h"
 #include "lru_gen.h"
 #include "memcg.h"
 #include "mglru_test.h"
 #include "page_idle.h"
+#include "pagemap.h"
 #include "touch_vm.h"
 #include "trace_instance.h"
 #include "zram_swap.h"
@@ -181,16 +183,6 @@ static double elapsed_seconds(struct timespec start)
 	return ts.tv_sec + ts.tv_nsec / 1e9;
 }
 
-/* The pages of the area that are not resident. */
-static size_t count_evicted(struct touch_vm *t)
-{
-	size_t page, evicted = 0;
-
-	for (page = 0; page < nr_pages; page++)
-		evicted += !page_idle_entry_present(page_idle_pagemap_entry(touch_vm_hva(t, page)));
-	return evicted;
-}
-
 /* One pass over the area, every page of it young; returns its sample. */
 static struct sample run_pass(struct touch_vm *t, enum pass pass)
 {
@@ -224,7 +216,7 @@ static struct sample run_pass(struct touch_vm *t, enum pass pass)
 	}
 	s.seconds = elapsed_seconds(start);
 	trace_stop(&s);
-	s.evicted = pass == PASS_EVICT ? count_evicted(t) : 0;
+	s.evicted = pass == PASS_EVICT ? pagemap_check_resident(t->mem, t->page_size, nr_pages, NULL, true, NULL) : 0;
 	if (s.evicted)
 		touch_vm_touch(t, all_pages);	/* back in, for the next sample */
 	return s;
@@ -245,7 +237,7 @@ static void idle_words_setup(struct touch_vm *t)
 
 	TEST_ASSERT(pfns && (idle_words = calloc(nr_pages, sizeof(*idle_words))), "calloc()");
 	for (page = 0; page < nr_pages; page++)
-		pfns[page] = page_idle_hva_to_pfn(touch_vm_hva(t, page));
+		pfns[page] = pagemap_hva_to_pfn(touch_vm_hva(t, page));
 	qsort(pfns, nr_pages, sizeof(*pfns), cmp_u64);
 	for (page = 0; page < nr_pages; page++) {
 		if (!nr_idle_words || idle_words[nr_idle_words - 1].index != pfns[page] / 64)

@@ -76,8 +76,9 @@
 #include "lru_gen.h"
 #include "memcg.h"
 #include "kernel_expect.h"
+#include "kernel_file.h"
 #include "mglru_test.h"
-#include "page_idle.h"
+#include "pagemap.h"
 #include "touch_vm.h"
 
 /* Pages of the test area. */
@@ -173,24 +174,17 @@ static void touch_all(struct touch_vm *t)
  */
 static size_t check_resident(struct touch_vm *t, const unsigned long *touched)
 {
-	size_t page, wrong = 0, swapped = 0;
+	unsigned long *untouched = bitmap_zalloc(nr_pages);
+	size_t page, wrong;
 
-	for (page = 0; page < nr_pages; page++) {
-		uint64_t entry = page_idle_pagemap_entry(touch_vm_hva(t, page));
-		bool resident = page_idle_entry_present(entry);
-
-		swapped += page_idle_entry_swapped(entry);
-		if (resident == !!test_bit(page, touched))
-			continue;
-		if (wrong++ < 8)
-			ksft_print_msg("  page %zu: %s, expected %s (pagemap 0x%llx)\n",
-				       page, resident ? "resident" : "evicted",
-				       resident ? "evicted" : "resident",
-				       (unsigned long long)entry);
-	}
-	if (wrong)
-		ksft_print_msg("  %zu pages wrong; %zu swapped out, %zu expected resident\n", wrong,
-			       swapped, access_pattern_weight(touched, nr_pages));
+	for (page = 0; page < nr_pages; page++)
+		if (!test_bit(page, touched))
+			__set_bit(page, untouched);
+	wrong = pagemap_check_resident(t->mem, t->page_size, nr_pages, touched, true,
+				       "the touched pages") +
+		pagemap_check_resident(t->mem, t->page_size, nr_pages, untouched, false,
+				       "the untouched pages");
+	free(untouched);
 	return wrong;
 }
 

@@ -58,8 +58,9 @@
 #include "lru_gen.h"
 #include "memcg.h"
 #include "kernel_expect.h"
+#include "kernel_file.h"
 #include "mglru_test.h"
-#include "page_idle.h"
+#include "pagemap.h"
 #include "touch_vm.h"
 
 /* Pages of the test area. */
@@ -105,21 +106,7 @@ static void evict_old(const struct memcg *m)
 /* The pages of @pages that are not resident; prints the first ones. */
 static size_t count_evicted(struct touch_vm *t, const unsigned long *pages, const char *name)
 {
-	size_t page, evicted = 0;
-
-	for (page = 0; page < nr_pages; page++) {
-		uint64_t entry;
-
-		if (!test_bit(page, pages))
-			continue;
-		entry = page_idle_pagemap_entry(touch_vm_hva(t, page));
-		if (page_idle_entry_present(entry))
-			continue;
-		if (evicted++ < 8)
-			ksft_print_msg("  page %zu of \"%s\" evicted (pagemap 0x%llx)\n", page, name,
-				       (unsigned long long)entry);
-	}
-	return evicted;
+	return pagemap_check_resident(t->mem, t->page_size, nr_pages, pages, true, name);
 }
 
 /*

@@ -58,8 +58,9 @@
 #include "lru_gen.h"
 #include "memcg.h"
 #include "kernel_expect.h"
+#include "kernel_file.h"
 #include "mglru_test.h"
-#include "page_idle.h"
+#include "pagemap.h"
 #include "touch_vm.h"
 
 /*
@@ -106,28 +107,19 @@ static void evict_old(void)
 }
 
 /*
- * Count the evicted hot and cold pages.  Print the first pages that are
- * not as @want_hot_evicted says hot pages should be: evicted hot pages, or
- * resident ones.
+ * Count the evicted hot and cold pages.  Print the first hot pages that are
+ * not as @want_hot_evicted says: evicted, or resident.
  */
 static void count_evicted(struct touch_vm *t, const unsigned long *hot, bool want_hot_evicted,
 			  size_t *hot_evicted, size_t *cold_evicted)
 {
-	size_t page, reported = 0;
+	size_t nr_hot = access_pattern_weight(hot, nr_pages);
+	size_t hot_wrong = pagemap_check_resident(t->mem, t->page_size, nr_pages, hot,
+						  !want_hot_evicted, "the hot set");
+	size_t evicted = pagemap_check_resident(t->mem, t->page_size, nr_pages, NULL, true, NULL);
 
-	*hot_evicted = *cold_evicted = 0;
-	for (page = 0; page < nr_pages; page++) {
-		uint64_t entry = page_idle_pagemap_entry(touch_vm_hva(t, page));
-		bool evicted = !page_idle_entry_present(entry);
-
-		if (test_bit(page, hot))
-			*hot_evicted += evicted;
-		else
-			*cold_evicted += evicted;
-		if (evicted != want_hot_evicted && test_bit(page, hot) && reported++ < 8)
-			ksft_print_msg("  hot page %zu %s (pagemap 0x%llx)\n", page,
-				       evicted ? "evicted" : "resident", (unsigned long long)entry);
-	}
+	*hot_evicted = want_hot_evicted ? nr_hot - hot_wrong : hot_wrong;
+	*cold_evicted = evicted - *hot_evicted;
 }
 
 static bool run_reclaim(struct touch_vm *t, const unsigned long *hot)

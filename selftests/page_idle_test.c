@@ -41,9 +41,11 @@
 #include "test_util.h"
 #include "access_pattern.h"
 #include "kernel_expect.h"
+#include "kernel_file.h"
 #include "lru_gen.h"
 #include "mglru_test.h"
 #include "page_idle.h"
+#include "pagemap.h"
 #include "touch_vm.h"
 
 /* Pages of the test area. */
@@ -198,7 +200,7 @@ int main(int argc, char *argv[])
 	pfns = calloc(nr_pages, sizeof(*pfns));
 	TEST_ASSERT(pfns, "calloc()");
 	for (page = 0; page < nr_pages; page++)
-		pfns[page] = page_idle_hva_to_pfn(touch_vm_hva(t, page));
+		pfns[page] = pagemap_hva_to_pfn(touch_vm_hva(t, page));
 
 	for (mode = 0; mode < NR_MGLRU_MODES; mode++) {
 		const char *feature;
@@ -219,7 +221,7 @@ int main(int argc, char *argv[])
 
 	/* The PFNs must not have changed under the test (no migration). */
 	for (page = 0; page < nr_pages; page++)
-		TEST_ASSERT_EQ(page_idle_hva_to_pfn(touch_vm_hva(t, page)), pfns[page]);
+		TEST_ASSERT_EQ(pagemap_hva_to_pfn(touch_vm_hva(t, page)), pfns[page]);
 
 	free(pfns);
 	free(all);

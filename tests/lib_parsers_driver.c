@@ -20,7 +20,7 @@
 #include <string.h>
 
 #include "lru_gen.h"
-#include "page_idle.h"
+#include "pagemap.h"
 #include "zram_swap.h"
 
 static char *read_fixture(const char *path)
@@ -89,9 +89,9 @@ static int do_pagemap(const char *hex)
 {
 	uint64_t entry = strtoull(hex, NULL, 16);
 
-	printf("present %d swapped %d pfn 0x%llx\n", page_idle_entry_present(entry),
-	       page_idle_entry_swapped(entry),
-	       (unsigned long long)page_idle_entry_pfn(entry));
+	printf("present %d swapped %d pfn 0x%llx\n", pagemap_present(entry),
+	       pagemap_swapped(entry),
+	       (unsigned long long)pagemap_pfn(entry));
 	return 0;
 }
 

@@ -1,6 +1,6 @@
 # SPDX-License-Identifier: GPL-2.0
 """The pure parsers of the selftest library (lib/lru_gen_parse.c and the
-inline decoders of lib/page_idle.h and lib/zram_swap.h), built on the host
+inline decoders of lib/pagemap.h and lib/zram_swap.h), built on the host
 with tests/lib_parsers_driver.c and fed output recorded from the guests
 (tests/data/lru_gen/; each fixture's leading '#' lines say where it comes
 from) and malformed input that must be rejected with a clear error."""
