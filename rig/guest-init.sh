@@ -12,6 +12,10 @@
 # /rig/mode: "tests" or "shell".
 
 PATH=/rig/bin:/bin:/sbin:/usr/bin:/usr/sbin
+# Where the tests run, and the 2 MiB hugetlb pool that hugepages:N needs
+# grow (variables for the unit tests, which must not touch the host's pool).
+TESTS_DIR=${RIG_TESTS_DIR:-/rig/bin}
+HUGEPAGES_DIR=${RIG_HUGEPAGES_DIR:-/sys/kernel/mm/hugepages/hugepages-2048kB}
 export PATH
 # shellcheck disable=SC3040 # busybox ash has pipefail
 set -o pipefail
@@ -102,6 +106,8 @@ record_env()
 #   cpu:FLAG        FLAG in /proc/cpuinfo
 #   file:PATH       PATH exists
 #   param:M.P=V     /sys/module/M/parameters/P reads V
+#   hugepages:N     N free 2 MiB hugetlb pages: the pool is grown to give
+#                   them (run_one puts its size back after the test)
 need_missing()
 {
 	local need="$1" mp want have
@@ -124,6 +130,20 @@ need_missing()
 		have=$(cat "/sys/module/${mp%%.*}/parameters/${mp#*.}" 2>/dev/null)
 		[ "$have" = "$want" ] || echo "${mp} is '${have:-absent}', not '$want'"
 		;;
+	hugepages:*)
+		want=${need#hugepages:}
+		if [ ! -w "$HUGEPAGES_DIR/nr_hugepages" ]; then
+			echo "there is no 2 MiB hugetlb pool ($HUGEPAGES_DIR)"
+			return
+		fi
+		have=$(cat "$HUGEPAGES_DIR/free_hugepages")
+		[ "$have" -ge "$want" ] ||
+			echo $(($(cat "$HUGEPAGES_DIR/nr_hugepages") + want - have)) \
+				> "$HUGEPAGES_DIR/nr_hugepages"
+		have=$(cat "$HUGEPAGES_DIR/free_hugepages")
+		[ "$have" -ge "$want" ] ||
+			echo "only $have free 2 MiB hugetlb pages of the $want needed"
+		;;
 	*)
 		echo "unknown need '$need'"
 		;;
@@ -144,13 +164,24 @@ skip_reason()
 	echo "${line:-test exited with KSFT_SKIP (4) without a reason}"
 }
 
+# restore_pool SIZE: give the 2 MiB hugetlb pool SIZE pages again, if SIZE
+# is not empty (hugepages:N grew it).
+restore_pool()
+{
+	[ -z "$1" ] || echo "$1" > "$HUGEPAGES_DIR/nr_hugepages" 2>/dev/null ||
+		echo "# rig: could not set the hugetlb pool back to $1 pages"
+}
+
 # run_one N NAME TIMEOUT NEEDS COMMAND
 run_one()
 {
 	local n="$1" name="$2" timeout="$3" needs="$4" cmd="$5"
-	local need why t0 t1 rc log=/tmp/test.log
+	local need why t0 t1 rc log=/tmp/test.log pool=
 
 	echo "# rig: begin $n $name"
+	case ",$needs," in
+	*,hugepages:*) pool=$(cat "$HUGEPAGES_DIR/nr_hugepages" 2>/dev/null) ;;
+	esac
 	if [ "$needs" != - ]; then
 		for need in $(echo "$needs" | tr ',' ' '); do
 			why=$(need_missing "${need#\?}")
@@ -165,12 +196,13 @@ run_one()
 			\?*)	echo "ok $n $name # SKIP $why" ;;
 			*)	echo "not ok $n $name # unmet need ${need}: $why, but the rig's kernel and machine provide it" ;;
 			esac
+			restore_pool "$pool"
 			return
 		done
 	fi
 	echo "    # $cmd"
 	t0=$(uptime_cs)
-	(cd /rig/bin && timeout -s TERM -k 10 "$timeout" sh -c "$cmd") < /dev/null 2>&1 |
+	(cd "$TESTS_DIR" && timeout -s TERM -k 10 "$timeout" sh -c "$cmd") < /dev/null 2>&1 |
 		tee "$log" | sed 's/^/    /'
 	rc=$?
 	t1=$(uptime_cs)
@@ -184,6 +216,7 @@ run_one()
 	else
 		echo "not ok $n $name # exit status $rc"
 	fi
+	restore_pool "$pool"
 	# Let the next test start from a quiet memory state.
 	sync
 	echo 3 > /proc/sys/vm/drop_caches

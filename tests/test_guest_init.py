@@ -15,13 +15,14 @@ pytestmark = pytest.mark.skipif(not os.path.exists(BUSYBOX),
                                 reason="no busybox (apt-get install busybox-static)")
 
 
-def run_one(needs, expect=None):
-    env = {"PATH": os.environ["PATH"], "RIG_GUEST_INIT_FUNCTIONS_ONLY": "1"}
+def run_one(needs, expect=None, pool=None, cmd="exit 0"):
+    env = {"PATH": os.environ["PATH"], "RIG_GUEST_INIT_FUNCTIONS_ONLY": "1",
+           "RIG_HUGEPAGES_DIR": pool or "/nonexistent/hugepages", "RIG_TESTS_DIR": "/"}
     if expect is not None:
         env["KERNEL_EXPECT"] = expect
     proc = subprocess.run(
-        [BUSYBOX, "sh", "-c", '. "$1"; run_one 3 demo 5 "$2" "exit 0"', "sh",
-         os.path.join(REPO, "rig", "guest-init.sh"), needs],
+        [BUSYBOX, "sh", "-c", '. "$1"; run_one 3 demo 5 "$2" "$3"', "sh",
+         os.path.join(REPO, "rig", "guest-init.sh"), needs, cmd],
         capture_output=True, text=True, timeout=30, env=env)
     assert proc.returncode == 0, proc.stderr
     return proc.stdout.splitlines()
@@ -58,3 +59,35 @@ def test_an_optional_need_the_machine_provides_is_not_optional():
 def test_the_first_unmet_need_decides():
     assert run_one("?file:/nonexistent,file:/nonexistent2")[-1] == \
         "ok 3 demo # SKIP /nonexistent is absent"
+
+
+def fake_pool(tmp_path, nr, free):
+    (tmp_path / "nr_hugepages").write_text("%d\n" % nr)
+    (tmp_path / "free_hugepages").write_text("%d\n" % free)
+    return str(tmp_path)
+
+
+def test_hugepages_need_a_pool_with_enough_free_pages(tmp_path):
+    """hugepages:N grows the 2 MiB pool by what is missing; when the kernel
+    cannot give the pages (here: a fake pool whose free count never moves),
+    the test fails naming the shortfall, and the pool is set back."""
+    pool = fake_pool(tmp_path, 2, 2)
+    assert run_one("hugepages:8", pool=pool)[-1] == (
+        "not ok 3 demo # unmet need hugepages:8: only 2 free 2 MiB hugetlb pages of "
+        "the 8 needed, but the rig's kernel and machine provide it")
+    assert (tmp_path / "nr_hugepages").read_text().strip() == "2"
+
+
+def test_hugepages_met_and_the_pool_restored_after_the_test(tmp_path):
+    pool = fake_pool(tmp_path, 8, 8)
+    # The test itself changes the pool; the rig puts back what it found.
+    got = run_one("hugepages:8", pool=pool,
+                  cmd="echo 12 > %s/nr_hugepages" % pool)
+    assert got[-1] == "ok 3 demo"
+    assert (tmp_path / "nr_hugepages").read_text().strip() == "8"
+
+
+def test_hugepages_without_a_pool_fail():
+    assert run_one("hugepages:8")[-1] == (
+        "not ok 3 demo # unmet need hugepages:8: there is no 2 MiB hugetlb pool "
+        "(/nonexistent/hugepages), but the rig's kernel and machine provide it")
