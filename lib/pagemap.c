@@ -15,7 +15,11 @@
 /* How many wrong pages pagemap_check_resident() prints. */
 #define PAGEMAP_REPORT_PAGES	8
 
+/* KPF_THP of include/uapi/linux/kernel-page-flags.h. */
+#define KPF_THP_BIT		22
+
 static int pagemap_fd = -1;
+static int kpageflags_fd = -1;
 
 uint64_t pagemap_entry(const void *hva)
 {
@@ -39,6 +43,38 @@ uint64_t pagemap_hva_to_pfn(const void *hva)
 		    hva, (unsigned long long)entry);
 	TEST_ASSERT(pagemap_pfn(entry), "pagemap hides the PFN of %p: not root?", hva);
 	return pagemap_pfn(entry);
+}
+
+static uint64_t kpageflags(uint64_t pfn)
+{
+	uint64_t flags;
+
+	if (kpageflags_fd < 0) {
+		kpageflags_fd = open(KPAGEFLAGS_PATH, O_RDONLY);
+		TEST_ASSERT(kpageflags_fd >= 0, "open(%s): %s", KPAGEFLAGS_PATH, strerror(errno));
+	}
+	TEST_ASSERT(pread(kpageflags_fd, &flags, sizeof(flags), pfn * sizeof(flags)) ==
+		    sizeof(flags), "pread(%s) for PFN 0x%llx: %s", KPAGEFLAGS_PATH,
+		    (unsigned long long)pfn, strerror(errno));
+	return flags;
+}
+
+bool pagemap_is_thp_2mb(const void *hva, size_t size)
+{
+	size_t huge = 2UL << 20, pages = huge / getpagesize(), off;
+	const char *p = hva;
+
+	TEST_ASSERT(!((uintptr_t)hva % huge) && !(size % huge),
+		    "%p + 0x%zx is not 2 MiB aligned", hva, size);
+	for (off = 0; off < size; off += huge) {
+		uint64_t first = pagemap_hva_to_pfn(p + off);
+		uint64_t last = pagemap_hva_to_pfn(p + off + huge - getpagesize());
+
+		if (!(kpageflags(first) & (1ULL << KPF_THP_BIT)) || first % pages ||
+		    last != first + pages - 1)
+			return false;
+	}
+	return true;
 }
 
 size_t pagemap_check_resident(const void *hva, size_t page_size, size_t nr,

@@ -1,7 +1,8 @@
 /* SPDX-License-Identifier: GPL-2.0 */
 /*
  * /proc/self/pagemap helpers (Documentation/admin-guide/mm/pagemap.rst):
- * whether a page of this process is resident, swapped out, and its PFN.
+ * whether a page of this process is resident, swapped out, its PFN, and
+ * what /proc/kpageflags says of that PFN.
  */
 #ifndef SELFTEST_KVM_PAGEMAP_H
 #define SELFTEST_KVM_PAGEMAP_H
@@ -11,6 +12,7 @@
 #include <stdint.h>
 
 #define PAGEMAP_PATH		"/proc/self/pagemap"
+#define KPAGEFLAGS_PATH		"/proc/kpageflags"
 
 /* Fields of a pagemap entry. */
 #define PAGEMAP_PRESENT		(1ULL << 63)
@@ -39,6 +41,13 @@ uint64_t pagemap_entry(const void *hva);
 
 /* The PFN of the page at @hva; asserts that the page is present. */
 uint64_t pagemap_hva_to_pfn(const void *hva);
+
+/*
+ * Whether the @size bytes at @hva (resident, 2 MiB aligned) are 2 MiB
+ * transparent huge pages: for each 2 MiB, one THP (KPF_THP of
+ * /proc/kpageflags) of 2 MiB-aligned, contiguous PFNs.  Root only.
+ */
+bool pagemap_is_thp_2mb(const void *hva, size_t size);
 
 /*
  * Check the residency of the pages selected in @select (NULL: all) among

@@ -24,8 +24,10 @@
  * mapping, laid out as four 4 MiB regions: memslot A, memslot B, a hole with
  * no memslot, memslot C.  Ranges cross slot boundaries, run into the hole,
  * cover the whole area, start in the middle of huge mappings, and shrink to
- * a single page.  Each backing (anonymous 4 KiB, THP, hugetlb 2 MiB, and THP
- * with dirty logging, which makes KVM map 4 KiB) runs every case.
+ * a single page.  Each backing runs every case: by default anonymous memory
+ * (4 KiB), anonymous_thp, anonymous_hugetlb_2mb (KVM maps 2 MiB), and THP with
+ * dirty logging, which makes KVM map 4 KiB; -s picks backings the memstress
+ * way (vm_mem_backing_src_type), -l turns dirty logging on.
  *
  * Where KVM has a fast path (x86 with the TDP MMU, arm64), results carry
  * MMU_NOTIFIER_YOUNG_FAST.  Where it has none (x86 with kvm.tdp_mmu=0 or
@@ -40,9 +42,11 @@
  *
  * Limits: one VM at a time; 4 KiB base pages; 1 GiB mappings are not tested.
  *
- * System state it changes: the 2 MiB hugetlb pool (nr_hugepages), grown
- * for the hugetlb cases.  All of it is put back when the test ends, by
- * whatever means except SIGKILL (restore_at_exit()).
+ * Needs: root (the driver, /proc/kpageflags); for the hugetlb backing, 8
+ * free 2 MiB hugetlb pages (echo 8 > /proc/sys/vm/nr_hugepages), or its
+ * cases skip.
+ *
+ * System state it changes: none.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -63,7 +67,7 @@
 #include "access_pattern.h"
 #include "guest_tlb.h"
 #include "kernel_expect.h"
-#include "kernel_file.h"
+#include "pagemap.h"
 #include "tmny.h"
 
 #ifdef HAVE_TMNY_UAPI
@@ -80,7 +84,6 @@
 #define SLOT_C_FIRST		(3 * REGION_PAGES)
 #define HUGE_PAGES		512	/* 4 KiB pages per 2 MiB mapping */
 #define HUGE_SIZE		(HUGE_PAGES * TEST_PAGE_SIZE)
-#define MAP_HUGE_2MB_FLAG	(21 << MAP_HUGE_SHIFT)	/* <linux/mman.h> clashes with libc */
 
 /* Memslot ids, well clear of the ones kvm_util uses. */
 #define SLOT_A			10
@@ -103,37 +106,28 @@ static bool guest_write;
 /* Set by the host to end vCPU 1's endless loop over slot B. */
 static bool guest_stop;
 
-enum backing {
-	BACKING_ANON,		/* anonymous memory, 4 KiB pages */
-	BACKING_THP,		/* anonymous memory, transparent huge pages */
-	BACKING_HUGETLB,	/* hugetlb, 2 MiB pages */
-	BACKING_DIRTY_LOG,	/* THP, with dirty logging on every memslot */
-	NR_BACKINGS,
-};
-
-static const char * const backing_names[NR_BACKINGS] = {
-	[BACKING_ANON]		= "anon",
-	[BACKING_THP]		= "thp",
-	[BACKING_HUGETLB]	= "hugetlb",
-	[BACKING_DIRTY_LOG]	= "dirty_log",
-};
-
 /*
- * The kernel feature each backing needs: on a kernel built with it, a
- * backing that cannot be set up fails its cases instead of skipping them.
+ * A backing of the test area: its memory (-s, as the memstress tests take
+ * it) and whether dirty logging is on, which makes KVM map 4 KiB.
  */
-static const char * const backing_features[NR_BACKINGS] = {
-	[BACKING_ANON]		= KERNEL_EXPECT_KVM,
-	[BACKING_THP]		= KERNEL_EXPECT_THP,
-	[BACKING_HUGETLB]	= KERNEL_EXPECT_HUGETLB,
-	[BACKING_DIRTY_LOG]	= KERNEL_EXPECT_THP,
+struct backing {
+	enum vm_mem_backing_src_type src;
+	bool dirty_log;
+};
+
+/* Without -s: every kind of mapping KVM ages. */
+static const struct backing default_backings[] = {
+	{ VM_MEM_SRC_ANONYMOUS },
+	{ VM_MEM_SRC_ANONYMOUS_THP },
+	{ VM_MEM_SRC_ANONYMOUS_HUGETLB_2MB },
+	{ VM_MEM_SRC_ANONYMOUS_THP, .dirty_log = true },
 };
 
 /* The VM under test and what the test knows about its memory. */
 struct test_vm {
 	struct kvm_vm *vm;
 	struct kvm_vcpu *vcpus[2];
-	enum backing backing;
+	const struct backing *backing;
 	char *mem;		/* host address of page 0 of the area */
 	void *map;		/* the whole mapping, for munmap() */
 	size_t map_size;
@@ -187,6 +181,35 @@ static bool model_young(struct test_vm *t, size_t page)
 static uint64_t area_hva(struct test_vm *t, size_t page)
 {
 	return (uint64_t)(uintptr_t)(t->mem + page * TEST_PAGE_SIZE);
+}
+
+static void guest_code(uint64_t id)
+{
+	uint64_t page, gva;
+
+	for (;;) {
+		if (id == 0) {
+			for (page = 0; page < AREA_PAGES; page++) {
+				if (!test_bit(page, guest_pattern))
+					continue;
+				gva = TEST_GPA + page * TEST_PAGE_SIZE;
+				guest_drop_translation(gva);
+				if (guest_write)
+					WRITE_ONCE(*(uint64_t *)gva, page);
+				else
+					(void)READ_ONCE(*(uint64_t *)gva);
+			}
+		} else {
+			while (!READ_ONCE(guest_stop)) {
+				for (page = SLOT_B_FIRST; page < HOLE_FIRST; page++) {
+					gva = TEST_GPA + page * TEST_PAGE_SIZE;
+					guest_drop_translation(gva);
+					(void)READ_ONCE(*(uint64_t *)gva);
+				}
+			}
+		}
+		GUEST_SYNC(id);
+	}
 }
 
 /* Driver calls: return the result mask, or -errno. */
@@ -700,196 +723,84 @@ static void case_concurrency(struct test_vm *t)
 	CHECK(rounds > 0, "no round completed in %d seconds", stress_seconds);
 }
 
-static void guest_code(uint64_t id)
+/* The name of @b in case names, e.g. "anonymous_thp_dirty_log". */
+static const char *backing_name(const struct backing *b, char *buf, size_t len)
 {
-	uint64_t page, gva;
-
-	for (;;) {
-		if (id == 0) {
-			for (page = 0; page < AREA_PAGES; page++) {
-				if (!test_bit(page, guest_pattern))
-					continue;
-				gva = TEST_GPA + page * TEST_PAGE_SIZE;
-				guest_drop_translation(gva);
-				if (guest_write)
-					WRITE_ONCE(*(uint64_t *)gva, page);
-				else
-					(void)READ_ONCE(*(uint64_t *)gva);
-			}
-		} else {
-			while (!READ_ONCE(guest_stop)) {
-				for (page = SLOT_B_FIRST; page < HOLE_FIRST; page++) {
-					gva = TEST_GPA + page * TEST_PAGE_SIZE;
-					guest_drop_translation(gva);
-					(void)READ_ONCE(*(uint64_t *)gva);
-				}
-			}
-		}
-		GUEST_SYNC(id);
-	}
+	snprintf(buf, len, "%s%s", vm_mem_backing_src_alias(b->src)->name,
+		 b->dirty_log ? "_dirty_log" : "");
+	return buf;
 }
 
-/* The kB of AnonHugePages of the mapping at @addr, from /proc/self/smaps. */
-static long anon_huge_kb(void *addr)
+/* The kernel feature @src needs (see kernel_expect.h). */
+static const char *backing_feature(enum vm_mem_backing_src_type src)
 {
-	unsigned long lo, hi;
-	char line[256];
-	bool in = false;
-	long kb = -1;
-	FILE *f;
-
-	f = fopen("/proc/self/smaps", "r");
-	TEST_ASSERT(f, "open /proc/self/smaps");
-	while (fgets(line, sizeof(line), f)) {
-		/* A mapping's first line is "lo-hi perms ...", in hex. */
-		if (sscanf(line, "%lx-%lx ", &lo, &hi) == 2) {
-			in = lo <= (unsigned long)addr && (unsigned long)addr < hi;
-			continue;
-		}
-		if (in && sscanf(line, "AnonHugePages: %ld kB", &kb) == 1)
-			break;
-	}
-	fclose(f);
-	return kb;
-}
-
-#define HUGEPAGES_DIR		"/sys/kernel/mm/hugepages/hugepages-2048kB"
-#define NR_HUGEPAGES_PATH	HUGEPAGES_DIR "/nr_hugepages"
-#define FREE_HUGEPAGES_PATH	HUGEPAGES_DIR "/free_hugepages"
-
-/*
- * nr_hugepages before reserve_hugetlb(), restored when the backing is done
- * and, whatever ends the test, at exit; -1 if unchanged.
- */
-static long saved_nr_hugepages = -1;
-
-static void restore_hugetlb(void)
-{
-	FILE *f;
-
-	if (saved_nr_hugepages < 0)
-		return;
-	f = fopen(NR_HUGEPAGES_PATH, "w");
-	if (f) {
-		fprintf(f, "%ld\n", saved_nr_hugepages);
-		fclose(f);
-	}
-	saved_nr_hugepages = -1;
-}
-
-static long read_long(const char *path)
-{
-	long val = -1;
-	FILE *f = fopen(path, "r");
-
-	if (f) {
-		if (fscanf(f, "%ld", &val) != 1)
-			val = -1;
-		fclose(f);
-	}
-	return val;
+	if (src == VM_MEM_SRC_ANONYMOUS_THP)
+		return KERNEL_EXPECT_THP;
+	if (is_backing_src_hugetlb(src))
+		return KERNEL_EXPECT_HUGETLB;
+	return KERNEL_EXPECT_KVM;
 }
 
 /*
- * Add @nr 2 MiB hugetlb pages to the pool and check that they are free:
- * the kernel may grow the pool by less than asked, and a short pool must
- * be a clear failure, not a SIGBUS in the middle of a case.  Returns NULL,
- * or why the pool cannot be had.
- */
-static const char *reserve_hugetlb(size_t nr)
-{
-	static bool restore_registered;
-	long have = read_long(NR_HUGEPAGES_PATH), free_pages;
-	FILE *f;
-
-	if (have < 0)
-		return "no 2 MiB hugetlb pool (" NR_HUGEPAGES_PATH ")";
-	if (!restore_registered) {
-		restore_at_exit(restore_hugetlb);
-		restore_registered = true;
-	}
-	f = fopen(NR_HUGEPAGES_PATH, "w");
-	if (!f)
-		return "cannot write " NR_HUGEPAGES_PATH;
-	saved_nr_hugepages = have;
-	fprintf(f, "%ld\n", have + (long)nr);
-	fclose(f);
-	free_pages = read_long(FREE_HUGEPAGES_PATH);
-	if (free_pages < (long)nr) {
-		ksft_print_msg("hugetlb: asked for %zu more 2 MiB pages, %ld free\n", nr, free_pages);
-		restore_hugetlb();
-		return "the 2 MiB hugetlb pool could not grow enough (memory fragmented?)";
-	}
-	return NULL;
-}
-
-/*
- * Map the area with @backing; returns NULL (and why in @why) if this host
- * cannot provide it.
+ * Map the area with @t's backing (2 MiB aligned if huge) and fault it in; returns
+ * NULL (and why in @why) if this host cannot provide it.  As vm_mem_add():
+ * the alias' mmap() flags (hugetlb reserves at mmap(), so a short pool fails
+ * here and never SIGBUSes later), THP over-allocated for alignment and
+ * advised, anonymous memory advised not huge.
  */
 static char *map_area(struct test_vm *t, const char **why)
 {
-	int flags = MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE;
+	enum vm_mem_backing_src_type src = t->backing->src;
 	size_t size = AREA_PAGES * TEST_PAGE_SIZE;
-	char *map, *mem;
+	char *mem;
 
-	if (t->backing == BACKING_HUGETLB) {
-		*why = reserve_hugetlb(AREA_PAGES / HUGE_PAGES);
-		if (*why)
-			return NULL;
-		/* Reserved at mmap() (no MAP_NORESERVE): never a SIGBUS later. */
-		map = mmap(NULL, size, PROT_READ | PROT_WRITE,
-			   MAP_PRIVATE | MAP_ANONYMOUS | MAP_HUGETLB | MAP_HUGE_2MB_FLAG, -1, 0);
-		if (map == MAP_FAILED) {
-			*why = "no 2 MiB hugetlb pages (mmap(MAP_HUGETLB) failed)";
-			return NULL;
-		}
-		t->map = map;
-		t->map_size = size;
-		memset(map, 1, size);
-		return map;
-	}
-
-	/* Over-allocate so that the area is 2 MiB aligned. */
-	map = mmap(NULL, size + HUGE_SIZE, PROT_READ | PROT_WRITE, flags, -1, 0);
-	TEST_ASSERT(map != MAP_FAILED, "mmap() of the test area");
-	t->map = map;
-	t->map_size = size + HUGE_SIZE;
-	mem = (char *)(((uintptr_t)map + HUGE_SIZE - 1) & ~(HUGE_SIZE - 1));
-
-	if (t->backing == BACKING_ANON) {
-		TEST_ASSERT(!madvise(mem, size, MADV_NOHUGEPAGE), "madvise(MADV_NOHUGEPAGE)");
-	} else if (madvise(mem, size, MADV_HUGEPAGE)) {
-		*why = "no transparent huge pages (madvise(MADV_HUGEPAGE) failed)";
+	if (src == VM_MEM_SRC_ANONYMOUS_THP && !thp_configured()) {
+		*why = "no transparent huge pages";
 		return NULL;
 	}
+	t->map_size = size + (src == VM_MEM_SRC_ANONYMOUS_THP ? HUGE_SIZE : 0);
+	t->map = mmap(NULL, t->map_size, PROT_READ | PROT_WRITE,
+		      vm_mem_backing_src_alias(src)->flag, -1, 0);
+	if (t->map == MAP_FAILED) {
+		t->map = NULL;
+		TEST_ASSERT(is_backing_src_hugetlb(src), "mmap() of the test area: %s",
+			    strerror(errno));
+		*why = "fewer than 8 free 2 MiB hugetlb pages (nr_hugepages)";
+		return NULL;
+	}
+	mem = t->map;
+	if (src == VM_MEM_SRC_ANONYMOUS_THP)
+		mem = (char *)(((uintptr_t)t->map + HUGE_SIZE - 1) & ~(HUGE_SIZE - 1));
+	if (src == VM_MEM_SRC_ANONYMOUS)
+		TEST_ASSERT(!madvise(mem, size, MADV_NOHUGEPAGE), "madvise(MADV_NOHUGEPAGE)");
+	else if (src == VM_MEM_SRC_ANONYMOUS_THP)
+		TEST_ASSERT(!madvise(mem, size, MADV_HUGEPAGE), "madvise(MADV_HUGEPAGE)");
 	memset(mem, 1, size);
-	if (t->backing != BACKING_ANON && anon_huge_kb(mem) * 1024 != (long)size) {
-		*why = "the area did not get transparent huge pages";
+	if (src == VM_MEM_SRC_ANONYMOUS_THP && !pagemap_is_thp_2mb(mem, size)) {
+		*why = "the area did not get 2 MiB transparent huge pages";
 		return NULL;
 	}
 	return mem;
 }
 
 /* Create the VM over a freshly mapped area; NULL (and why) if impossible. */
-static struct test_vm *test_vm_create(enum backing backing, const char **why)
+static struct test_vm *test_vm_create(const struct backing *b, const char **why)
 {
-	uint32_t flags = backing == BACKING_DIRTY_LOG ? KVM_MEM_LOG_DIRTY_PAGES : 0;
+	uint32_t flags = b->dirty_log ? KVM_MEM_LOG_DIRTY_PAGES : 0;
 	struct test_vm *t = calloc(1, sizeof(*t));
 	unsigned long all[BITMAP_WORDS];
 
 	TEST_ASSERT(t, "calloc()");
-	t->backing = backing;
-	t->granule = huge_mappings &&
-		     (backing == BACKING_THP || backing == BACKING_HUGETLB) ? HUGE_PAGES : 1;
+	t->backing = b;
 	t->mem = map_area(t, why);
 	if (!t->mem) {
 		if (t->map)
 			munmap(t->map, t->map_size);
-		restore_hugetlb();
 		free(t);
 		return NULL;
 	}
+	t->granule = huge_mappings && !b->dirty_log && b->src != VM_MEM_SRC_ANONYMOUS ?
+		     HUGE_PAGES : 1;
 
 	/* Page tables for the identity map of the area: 8 + a few. */
 	t->vm = __vm_create_with_vcpus(VM_SHAPE_DEFAULT, 2, 64, guest_code, t->vcpus);
@@ -905,7 +816,7 @@ static struct test_vm *test_vm_create(enum backing backing, const char **why)
 				  REGION_PAGES * TEST_PAGE_SIZE, t->mem + SLOT_C_FIRST * TEST_PAGE_SIZE);
 	virt_map(t->vm, TEST_GPA, TEST_GPA, AREA_PAGES);
 
-	guest_write = backing == BACKING_DIRTY_LOG;
+	guest_write = b->dirty_log;
 	sync_global_to_guest(t->vm, guest_write);
 
 	/* Fault everything in, so that later accesses only set accessed bits. */
@@ -918,8 +829,6 @@ static void test_vm_destroy(struct test_vm *t)
 {
 	kvm_vm_free(t->vm);
 	munmap(t->map, t->map_size);
-	if (t->backing == BACKING_HUGETLB)
-		restore_hugetlb();
 	free(t);
 }
 
@@ -1001,19 +910,25 @@ static void run_vm_case(struct test_vm *t, enum vm_case c)
 	}
 }
 
-static void run_backing(enum backing backing)
+/* The concurrency case runs on plain anonymous memory only. */
+static bool runs_concurrency(const struct backing *b)
 {
-	const char *why = NULL;
+	return b->src == VM_MEM_SRC_ANONYMOUS && !b->dirty_log;
+}
+
+static void run_backing(const struct backing *b)
+{
+	const char *feature = backing_feature(b->src), *why = NULL;
+	char name[96], bname[48], cname[48];
 	struct test_vm *t;
-	char name[64], buf[48];
 	int c;
 
-	t = test_vm_create(backing, &why);
+	backing_name(b, bname, sizeof(bname));
+	t = test_vm_create(b, &why);
 	for (c = 0; c < NR_VM_CASES; c++) {
-		snprintf(name, sizeof(name), "%s_%s", backing_names[backing],
-			 vm_case_name(c, buf, sizeof(buf)));
+		snprintf(name, sizeof(name), "%s_%s", bname, vm_case_name(c, cname, sizeof(cname)));
 		if (!t) {
-			ksft_test_result_missing(backing_features[backing], why, "%s", name);
+			ksft_test_result_missing(feature, why, "%s", name);
 			continue;
 		}
 		case_failed = false;
@@ -1021,19 +936,21 @@ static void run_backing(enum backing backing)
 		ksft_test_result(!case_failed, "%s\n", name);
 	}
 
-	if (t && backing == BACKING_ANON) {
-		case_failed = false;
-		case_skipped = false;
-		case_concurrency(t);
-		if (case_skipped)
-			ksft_test_result_skip("concurrency\n");
-		else
-			ksft_test_result(!case_failed, "concurrency\n");
+	if (runs_concurrency(b)) {
+		if (!t) {
+			ksft_test_result_missing(feature, why, "concurrency");
+		} else {
+			case_failed = false;
+			case_skipped = false;
+			case_concurrency(t);
+			if (case_skipped)
+				ksft_test_result_skip("concurrency\n");
+			else
+				ksft_test_result(!case_failed, "concurrency\n");
+		}
 	}
 	if (t)
 		test_vm_destroy(t);
-	else if (backing == BACKING_ANON)
-		ksft_test_result_missing(backing_features[backing], why, "concurrency");
 }
 
 /*
@@ -1052,24 +969,51 @@ static bool detect_huge_mappings(void)
 
 static void help(const char *name)
 {
-	printf("usage: %s [-s seed] [-d seconds] [-h]\n", name);
-	printf(" -s: seed of the random patterns and selections (default: %u)\n", seed);
+	puts("");
+	printf("usage: %s [-h] [-s mem_type]... [-l] [-r seed] [-d seconds]\n", name);
+	backing_src_help("-s");
+	printf("     Of these, this test takes %s, %s and %s; -s may be repeated.\n"
+	       "     (default: each of them, and %s with dirty logging)\n",
+	       vm_mem_backing_src_alias(VM_MEM_SRC_ANONYMOUS)->name,
+	       vm_mem_backing_src_alias(VM_MEM_SRC_ANONYMOUS_THP)->name,
+	       vm_mem_backing_src_alias(VM_MEM_SRC_ANONYMOUS_HUGETLB_2MB)->name,
+	       vm_mem_backing_src_alias(VM_MEM_SRC_ANONYMOUS_THP)->name);
+	printf(" -l: with -s, turn dirty logging on in every memslot (KVM then maps 4 KiB)\n");
+	printf(" -r: seed of the random patterns and selections (default: %u)\n", seed);
 	printf(" -d: how long the concurrency case runs, in seconds (default: %d)\n",
 	       stress_seconds);
-	printf(" -h: this help\n");
 	puts("");
 	exit(0);
 }
 
 int main(int argc, char *argv[])
 {
+	struct backing backings[NUM_SRC_TYPES];
+	const struct backing *run = default_backings;
+	size_t i, nr_backings = 0, nr_run = ARRAY_SIZE(default_backings), nr_cases;
+	enum vm_mem_backing_src_type src;
+	bool dirty_log = false;
 	struct test_vm *t;
-	size_t i;
 	int opt;
 
-	while ((opt = getopt(argc, argv, "hs:d:")) != -1) {
+	while ((opt = getopt(argc, argv, "hs:lr:d:")) != -1) {
 		switch (opt) {
 		case 's':
+			src = parse_backing_src_type(optarg);
+			TEST_ASSERT(src == VM_MEM_SRC_ANONYMOUS || src == VM_MEM_SRC_ANONYMOUS_THP ||
+				    src == VM_MEM_SRC_ANONYMOUS_HUGETLB_2MB,
+				    "-s %s: this test models private 4 KiB and 2 MiB mappings; use %s, %s or %s",
+				    optarg, vm_mem_backing_src_alias(VM_MEM_SRC_ANONYMOUS)->name,
+				    vm_mem_backing_src_alias(VM_MEM_SRC_ANONYMOUS_THP)->name,
+				    vm_mem_backing_src_alias(VM_MEM_SRC_ANONYMOUS_HUGETLB_2MB)->name);
+			for (i = 0; i < nr_backings; i++)
+				TEST_ASSERT(backings[i].src != src, "-s %s given twice", optarg);
+			backings[nr_backings++].src = src;
+			break;
+		case 'l':
+			dirty_log = true;
+			break;
+		case 'r':
 			seed = atoi_non_negative("Seed", optarg);
 			break;
 		case 'd':
@@ -1081,6 +1025,13 @@ int main(int argc, char *argv[])
 			break;
 		}
 	}
+	TEST_ASSERT(!dirty_log || nr_backings, "-l needs -s: it applies to the backings -s picks");
+	if (nr_backings) {
+		for (i = 0; i < nr_backings; i++)
+			backings[i].dirty_log = dirty_log;
+		run = backings;
+		nr_run = nr_backings;
+	}
 
 	__TEST_REQUIRE(getpagesize() == TEST_PAGE_SIZE, "4 KiB base pages");
 	tmny_fd = tmny_open();
@@ -1090,9 +1041,12 @@ int main(int argc, char *argv[])
 	ksft_print_header();
 	ksft_print_msg("seed %u; KVM has %s fast path for bitmap calls; %s huge mappings\n",
 		       seed, fast_path ? "a" : "no", huge_mappings ? "with" : "without");
-	ksft_set_plan(ARRAY_SIZE(bad_inputs) + NR_BACKINGS * NR_VM_CASES + 1);
+	nr_cases = ARRAY_SIZE(bad_inputs) + nr_run * NR_VM_CASES;
+	for (i = 0; i < nr_run; i++)
+		nr_cases += runs_concurrency(&run[i]);
+	ksft_set_plan(nr_cases);
 
-	t = test_vm_create(BACKING_ANON, NULL);
+	t = test_vm_create(&default_backings[0], NULL);
 	for (i = 0; i < ARRAY_SIZE(bad_inputs); i++) {
 		case_failed = false;
 		case_bad_input(t, &bad_inputs[i]);
@@ -1100,8 +1054,8 @@ int main(int argc, char *argv[])
 	}
 	test_vm_destroy(t);
 
-	for (i = 0; i < NR_BACKINGS; i++)
-		run_backing(i);
+	for (i = 0; i < nr_run; i++)
+		run_backing(&run[i]);
 
 	close(tmny_fd);
 	ksft_finished();
