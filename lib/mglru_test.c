@@ -22,7 +22,7 @@ void mglru_test_options(int argc, char *argv[], size_t *nr_pages,
 {
 	int opt;
 
-	while ((opt = getopt(argc, argv, "hn:p:s:")) != -1) {
+	while ((opt = getopt(argc, argv, "hn:p:r:")) != -1) {
 		switch (opt) {
 		case 'n':
 			*nr_pages = atoi_positive("Pages", optarg);
@@ -33,7 +33,7 @@ void mglru_test_options(int argc, char *argv[], size_t *nr_pages,
 				    *pattern != PATTERN_NONE && *pattern != PATTERN_ALL,
 				    "Bad pattern '%s' for -p: not none or all (-h lists them)", optarg);
 			break;
-		case 's':
+		case 'r':
 			*seed = atoi_non_negative("Seed", optarg);
 			break;
 		case 'h':

@@ -35,7 +35,7 @@ struct touch_vm;
 
 /*
  * The options of the MGLRU tests that take one pattern: -n pages (64 to
- * TOUCH_VM_MAX_PAGES), -p a pattern other than none and all, -s seed.  -h
+ * TOUCH_VM_MAX_PAGES), -p a pattern other than none and all, -r seed.  -h
  * and anything else call @help, which exits.
  */
 void mglru_test_options(int argc, char *argv[], size_t *nr_pages,

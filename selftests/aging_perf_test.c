@@ -269,8 +269,7 @@ static void measure_passes(const char *config)
 			struct sample s = run_pass(area, pass);
 
 			per_gib[i] = s.seconds / gib;
-			printf("bench: config=%s pass=%s sample=%d seconds_per_gib=%.6f "
-			       "test_calls_per_1000=%.2f clear_calls_per_1000=%.2f pages=%zu evicted=%zu\n",
+			printf("bench: config=%s pass=%s sample=%d seconds_per_gib=%.6f test_calls_per_1000=%.2f clear_calls_per_1000=%.2f pages=%zu evicted=%zu\n",
 			       config, pass_names[pass], i + 1, per_gib[i],
 			       s.test_calls * 1000.0 / nr_pages, s.clear_calls * 1000.0 / nr_pages,
 			       nr_pages, s.evicted);
@@ -332,8 +331,8 @@ static void measure_interference(const char *config)
 		pthread_join(thread, NULL);
 		TEST_ASSERT(quiet > 0, "The guest made no progress in %ds", interference_seconds);
 		ratios[i] = aging / quiet;
-		printf("bench: config=%s pass=interference sample=%d progress_ratio=%.4f "
-		       "pages_per_second=%.0f aging_passes=%lu\n", config, i + 1, ratios[i], quiet,
+		printf("bench: config=%s pass=interference sample=%d progress_ratio=%.4f pages_per_second=%.0f aging_passes=%lu\n",
+		       config, i + 1, ratios[i], quiet,
 		       (unsigned long)(aging_passes - passes));
 	}
 	qsort(ratios, nr_samples, sizeof(*ratios), cmp_double);
@@ -460,8 +459,8 @@ int main(int argc, char *argv[])
 	touch_vm_touch(area, all_pages);
 	drop_caches_drain_lru();
 	idle_words_setup(area);
-	pr_info("%zu pages (%zu MiB, %zu words of page_idle/bitmap), %d samples, "
-		"lru_gen/enabled 0x%04x, memcg %s\n", nr_pages, nr_pages * 4 / 1024,
+	pr_info("%zu pages (%zu MiB, %zu words of page_idle/bitmap), %d samples, lru_gen/enabled 0x%04x, memcg %s\n",
+		nr_pages, nr_pages * 4 / 1024,
 		nr_idle_words, nr_samples, caps, memcg_path);
 
 	measure_caps(measure_passes);

@@ -114,8 +114,8 @@ static int seconds = 10;
 static struct kvm_vm *vm;
 static struct kvm_vcpu *vcpu;
 static char *mem;
-static volatile uint64_t *passes;	/* host view of guest_passes */
-static volatile bool *stop;		/* host view of guest_stop */
+static uint64_t *passes;		/* host view of guest_passes (READ_ONCE) */
+static bool *stop;		/* host view of guest_stop (WRITE_ONCE) */
 static struct trace_instance ti;
 static int tmny_fd = -1;
 static pid_t vcpu_tid;
@@ -262,8 +262,9 @@ static void count_race(const char *line, void *arg)
 	unsigned long long ipa, esr;
 	const char *p = strstr(line, "kvm_guest_fault:");
 
-	if (!p || !(p = strstr(p, "ipa ")) ||
-	    sscanf(p, "ipa %llx, hsr %llx", &ipa, &esr) != 2)
+	if (p)
+		p = strstr(p, "ipa ");
+	if (!p || sscanf(p, "ipa %llx, hsr %llx", &ipa, &esr) != 2)
 		return;
 	if (ipa != rc->run_ipa) {
 		rc->run_ipa = ipa;

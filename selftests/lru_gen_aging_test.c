@@ -313,19 +313,6 @@ static bool run_evict_again(struct touch_vm *t)
 	return false;
 }
 
-static void help(const char *name)
-{
-	puts("");
-	printf("usage: %s [-h] [-n pages] [-p pattern[,pattern]] [-s seed]\n", name);
-	printf(" -n: pages in the guest's test area, %d to %d (default: %zu)\n",
-	       2 * MGLRU_MAX_SLACK_PAGES, TOUCH_VM_MAX_PAGES, nr_pages);
-	printf(" -p: access patterns (default: alternating,triangular,random); of:");
-	access_pattern_print_names();
-	printf("\n -s: seed of the random pattern (default: %u)\n", seed);
-	puts("");
-	exit(0);
-}
-
 static void parse_patterns(char *arg)
 {
 	char *name;
@@ -341,13 +328,26 @@ static void parse_patterns(char *arg)
 	TEST_ASSERT(nr_patterns, "No pattern in -p");
 }
 
+static void help(const char *name)
+{
+	puts("");
+	printf("usage: %s [-h] [-n pages] [-p pattern[,pattern]] [-r seed]\n", name);
+	printf(" -n: pages in the guest's test area, %d to %d (default: %zu)\n",
+	       2 * MGLRU_MAX_SLACK_PAGES, TOUCH_VM_MAX_PAGES, nr_pages);
+	printf(" -p: access patterns (default: alternating,triangular,random); of:");
+	access_pattern_print_names();
+	printf("\n -r: seed of the random pattern (default: %u)\n", seed);
+	puts("");
+	exit(0);
+}
+
 int main(int argc, char *argv[])
 {
 	unsigned long *touched;
 	struct touch_vm *t;
 	int opt, on, i;
 
-	while ((opt = getopt(argc, argv, "hn:p:s:")) != -1) {
+	while ((opt = getopt(argc, argv, "hn:p:r:")) != -1) {
 		switch (opt) {
 		case 'n':
 			nr_pages = atoi_positive("Pages", optarg);
@@ -355,7 +355,7 @@ int main(int argc, char *argv[])
 		case 'p':
 			parse_patterns(optarg);
 			break;
-		case 's':
+		case 'r':
 			seed = atoi_non_negative("Seed", optarg);
 			break;
 		case 'h':

@@ -74,13 +74,12 @@ struct calls {
  */
 static bool parse_call(const char *line, bool *test, uint64_t *start, uint64_t *end)
 {
-	const char *p;
+	const char *p = strstr(line, "mmu notifier test age hva: ");
 
-	if ((p = strstr(line, "mmu notifier test age hva: ")))
-		*test = true;
-	else if ((p = strstr(line, "mmu notifier age hva: ")))
-		*test = false;
-	else
+	*test = p;
+	if (!p)
+		p = strstr(line, "mmu notifier age hva: ");
+	if (!p)
 		return false;
 	p = strstr(p, "0x");
 	TEST_ASSERT(p, "No address in trace line: %s", line);

@@ -163,20 +163,6 @@ static bool run(struct touch_vm *t, bool walk)
 	return false;
 }
 
-static void help(const char *name)
-{
-	puts("");
-	printf("usage: %s [-h] [-n pages] [-p pattern] [-s seed]\n", name);
-	printf(" -n: pages in the guest's test area, 64 to %d (default: %zu)\n",
-	       TOUCH_VM_MAX_PAGES, nr_pages);
-	printf(" -p: the pages charged to the other memcg, a pattern other than none and all (default: %s); of:",
-	       access_pattern_name(other_pattern));
-	access_pattern_print_names();
-	printf("\n -s: seed of the random pattern (default: %u)\n", seed);
-	puts("");
-	exit(0);
-}
-
 static void read_memcg(struct memcg *m, size_t nr_expected)
 {
 	struct lru_gen_lruvec lruvec;
@@ -186,6 +172,20 @@ static void read_memcg(struct memcg *m, size_t nr_expected)
 		    lru_gen_nr_anon(&lruvec) <= nr_expected + MGLRU_MAX_SLACK_PAGES,
 		    "memcg %s has %lu anon pages, expected its %zu test pages and at most %d more",
 		    m->path, lru_gen_nr_anon(&lruvec), nr_expected, MGLRU_MAX_SLACK_PAGES);
+}
+
+static void help(const char *name)
+{
+	puts("");
+	printf("usage: %s [-h] [-n pages] [-p pattern] [-r seed]\n", name);
+	printf(" -n: pages in the guest's test area, 64 to %d (default: %zu)\n",
+	       TOUCH_VM_MAX_PAGES, nr_pages);
+	printf(" -p: the pages charged to the other memcg, a pattern other than none and all (default: %s); of:",
+	       access_pattern_name(other_pattern));
+	access_pattern_print_names();
+	printf("\n -r: seed of the random pattern (default: %u)\n", seed);
+	puts("");
+	exit(0);
 }
 
 int main(int argc, char *argv[])

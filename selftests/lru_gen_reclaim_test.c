@@ -213,13 +213,13 @@ static bool run_cooled(struct touch_vm *t, const unsigned long *hot)
 static void help(const char *name)
 {
 	puts("");
-	printf("usage: %s [-h] [-n pages] [-p pattern] [-s seed]\n", name);
+	printf("usage: %s [-h] [-n pages] [-p pattern] [-r seed]\n", name);
 	printf(" -n: pages in the guest's test area, 64 to %d (default: %zu)\n",
 	       TOUCH_VM_MAX_PAGES, nr_pages);
 	printf(" -p: the hot set, an access pattern other than none and all (default: %s); of:",
 	       access_pattern_name(hot_pattern));
 	access_pattern_print_names();
-	printf("\n -s: seed of the random pattern (default: %u)\n", seed);
+	printf("\n -r: seed of the random pattern (default: %u)\n", seed);
 	puts("");
 	exit(0);
 }

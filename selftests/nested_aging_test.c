@@ -359,8 +359,8 @@ static void run_checks(void)
 static void help(const char *name)
 {
 	puts("");
-	printf("usage: %s [-h] [-s seed]\n", name);
-	printf(" -s: seed of the random patterns (default: %u)\n", seed);
+	printf("usage: %s [-h] [-r seed]\n", name);
+	printf(" -r: seed of the random patterns (default: %u)\n", seed);
 	puts("");
 	exit(0);
 }
@@ -371,9 +371,9 @@ int main(int argc, char *argv[])
 	size_t size = NR_PAGES * PAGE_SIZE;
 	int opt;
 
-	while ((opt = getopt(argc, argv, "hs:")) != -1) {
+	while ((opt = getopt(argc, argv, "hr:")) != -1) {
 		switch (opt) {
-		case 's':
+		case 'r':
 			seed = atoi_non_negative("Seed", optarg);
 			break;
 		case 'h':
@@ -415,7 +415,7 @@ int main(int argc, char *argv[])
 	sync_global_to_guest(vm, npt_cr3);
 
 	/* Run L1 to its first sync: SVM and nested paging are set up. */
-	guest_touch(CMD_L1_TOUCH, (unsigned long[BITS_TO_LONGS(NR_PAGES)]){});
+	guest_touch(CMD_L1_TOUCH, (unsigned long[BITS_TO_LONGS(NR_PAGES)]) {});
 	run_checks();
 
 	kvm_vm_free(vm);

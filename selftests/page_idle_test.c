@@ -148,10 +148,10 @@ static size_t run_pattern(struct touch_vm *t, enum access_pattern pattern)
 static void help(const char *name)
 {
 	puts("");
-	printf("usage: %s [-h] [-n pages] [-s seed]\n", name);
+	printf("usage: %s [-h] [-n pages] [-r seed]\n", name);
 	printf(" -n: pages in the guest's test area, 1 to %d (default: %zu)\n",
 	       TOUCH_VM_MAX_PAGES, nr_pages);
-	printf(" -s: seed of the random pattern (default: %u)\n", seed);
+	printf(" -r: seed of the random pattern (default: %u)\n", seed);
 	puts("");
 	exit(0);
 }
@@ -166,12 +166,12 @@ int main(int argc, char *argv[])
 	size_t page;
 	int opt;
 
-	while ((opt = getopt(argc, argv, "hn:s:")) != -1) {
+	while ((opt = getopt(argc, argv, "hn:r:")) != -1) {
 		switch (opt) {
 		case 'n':
 			nr_pages = atoi_positive("Pages", optarg);
 			break;
-		case 's':
+		case 'r':
 			seed = atoi_non_negative("Seed", optarg);
 			break;
 		case 'h':

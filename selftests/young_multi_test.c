@@ -302,8 +302,8 @@ static void split_slots(void)
 static void help(const char *name)
 {
 	puts("");
-	printf("usage: %s [-h] [-s seed]\n", name);
-	printf(" -s: seed of the random patterns and selections (default: %u)\n", seed);
+	printf("usage: %s [-h] [-r seed]\n", name);
+	printf(" -r: seed of the random patterns and selections (default: %u)\n", seed);
 	puts("");
 	exit(0);
 }
@@ -312,9 +312,9 @@ int main(int argc, char *argv[])
 {
 	int opt;
 
-	while ((opt = getopt(argc, argv, "hs:")) != -1) {
+	while ((opt = getopt(argc, argv, "hr:")) != -1) {
 		switch (opt) {
-		case 's':
+		case 'r':
 			seed = atoi_non_negative("Seed", optarg);
 			break;
 		case 'h':
