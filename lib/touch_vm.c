@@ -56,21 +56,22 @@ static void touch_vm_guest_code(void)
 	}
 }
 
-void vcpu_run_to_sync(struct kvm_vcpu *vcpu)
+uint64_t vcpu_run_to_sync(struct kvm_vcpu *vcpu)
 {
 	struct ucall uc;
 
 	vcpu_run(vcpu);
 	switch (get_ucall(vcpu, &uc)) {
 	case UCALL_SYNC:
-		break;
+		return uc.args[1];
 	case UCALL_ABORT:
 		REPORT_GUEST_ASSERT(uc);
 		break;
 	default:
-		TEST_FAIL("Unexpected exit %s, ucall %lu",
+		TEST_FAIL("vCPU %u: unexpected exit %s, ucall %lu", vcpu->id,
 			  exit_reason_str(vcpu->run->exit_reason), uc.cmd);
 	}
+	return 0;
 }
 
 void touch_vm_touch(struct touch_vm *t, const unsigned long *pattern)

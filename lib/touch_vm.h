@@ -51,10 +51,10 @@ struct touch_vm *__touch_vm_create(size_t nr_pages, char *mem, size_t split);
 void touch_vm_destroy(struct touch_vm *t);
 
 /*
- * Run @vcpu until its guest's next GUEST_SYNC; a guest assertion or any
- * other exit fails the test.
+ * Run @vcpu until its guest's next GUEST_SYNC and return the value synced;
+ * a guest assertion or any other exit fails the test.
  */
-void vcpu_run_to_sync(struct kvm_vcpu *vcpu);
+uint64_t vcpu_run_to_sync(struct kvm_vcpu *vcpu);
 
 /* Let the guest touch the pages of @pattern (@t->nr_pages bits). */
 void touch_vm_touch(struct touch_vm *t, const unsigned long *pattern);

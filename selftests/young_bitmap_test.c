@@ -69,6 +69,7 @@
 #include "kernel_expect.h"
 #include "pagemap.h"
 #include "tmny.h"
+#include "touch_vm.h"
 
 #ifdef HAVE_TMNY_UAPI
 
@@ -246,20 +247,7 @@ static int young_result(bool young)
 /* Run vCPU @id until it reports back. */
 static void run_vcpu(struct test_vm *t, int id)
 {
-	struct ucall uc;
-
-	vcpu_run(t->vcpus[id]);
-	switch (get_ucall(t->vcpus[id], &uc)) {
-	case UCALL_SYNC:
-		TEST_ASSERT_EQ(uc.args[1], id);
-		break;
-	case UCALL_ABORT:
-		REPORT_GUEST_ASSERT(uc);
-		break;
-	default:
-		TEST_FAIL("vCPU %d: unexpected exit %s, ucall %lu", id,
-			  exit_reason_str(t->vcpus[id]->run->exit_reason), uc.cmd);
-	}
+	TEST_ASSERT_EQ(vcpu_run_to_sync(t->vcpus[id]), id);
 }
 
 /*
