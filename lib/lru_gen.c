@@ -20,7 +20,7 @@ static bool lru_gen_caps_saved;
 /* Enough lruvecs for every memcg of a test guest. */
 #define LRU_GEN_MAX_LRUVECS	256
 
-bool lru_gen_available(void)
+bool lru_gen_usable(void)
 {
 	return !access(LRU_GEN_ENABLED_PATH, R_OK | W_OK);
 }
@@ -117,14 +117,14 @@ void lru_gen_read(const char *memcg_path, int nid, struct lru_gen_lruvec *lruvec
 {
 	static struct lru_gen_lruvec lruvecs[LRU_GEN_MAX_LRUVECS];
 	const struct lru_gen_lruvec *found;
-	char *buf = lru_gen_read_file(LRU_GEN_DEBUGFS_PATH), err[256];
+	char *buf = lru_gen_read_file(LRU_GEN_DEBUGFS), err[256];
 	int nr;
 
 	nr = lru_gen_parse(buf, lruvecs, LRU_GEN_MAX_LRUVECS, err, sizeof(err));
-	TEST_ASSERT(nr > 0, "%s: %s", LRU_GEN_DEBUGFS_PATH, err);
+	TEST_ASSERT(nr > 0, "%s: %s", LRU_GEN_DEBUGFS, err);
 	found = lru_gen_find(lruvecs, nr, memcg_path, nid);
 	TEST_ASSERT(found, "%s has no lruvec for memcg %s node %d",
-		    LRU_GEN_DEBUGFS_PATH, memcg_path, nid);
+		    LRU_GEN_DEBUGFS, memcg_path, nid);
 	*lruvec = *found;
 }
 
@@ -134,7 +134,7 @@ int __lru_gen_age(int memcg_id, int nid, uint64_t max_seq, int swappiness, bool 
 
 	snprintf(cmd, sizeof(cmd), "+ %d %d %llu %d %d", memcg_id, nid,
 		 (unsigned long long)max_seq, swappiness, force_scan);
-	return __kernel_file_write(LRU_GEN_DEBUGFS_PATH, cmd);
+	return __kernel_file_write(LRU_GEN_DEBUGFS, cmd);
 }
 
 void lru_gen_age(int memcg_id, int nid, uint64_t max_seq, int swappiness, bool force_scan)
@@ -143,7 +143,7 @@ void lru_gen_age(int memcg_id, int nid, uint64_t max_seq, int swappiness, bool f
 
 	TEST_ASSERT(!ret, "'+ %d %d %llu %d %d' > %s: %s", memcg_id, nid,
 		    (unsigned long long)max_seq, swappiness, force_scan,
-		    LRU_GEN_DEBUGFS_PATH, strerror(-ret));
+		    LRU_GEN_DEBUGFS, strerror(-ret));
 }
 
 int __lru_gen_evict(int memcg_id, int nid, uint64_t min_seq, int swappiness,
@@ -154,7 +154,7 @@ int __lru_gen_evict(int memcg_id, int nid, uint64_t min_seq, int swappiness,
 	snprintf(cmd, sizeof(cmd), "- %d %d %llu %d %llu", memcg_id, nid,
 		 (unsigned long long)min_seq, swappiness,
 		 (unsigned long long)nr_to_reclaim);
-	return __kernel_file_write(LRU_GEN_DEBUGFS_PATH, cmd);
+	return __kernel_file_write(LRU_GEN_DEBUGFS, cmd);
 }
 
 void lru_gen_evict(int memcg_id, int nid, uint64_t min_seq, int swappiness,
@@ -164,5 +164,5 @@ void lru_gen_evict(int memcg_id, int nid, uint64_t min_seq, int swappiness,
 
 	TEST_ASSERT(!ret, "'- %d %d %llu %d %llu' > %s: %s", memcg_id, nid,
 		    (unsigned long long)min_seq, swappiness,
-		    (unsigned long long)nr_to_reclaim, LRU_GEN_DEBUGFS_PATH, strerror(-ret));
+		    (unsigned long long)nr_to_reclaim, LRU_GEN_DEBUGFS, strerror(-ret));
 }

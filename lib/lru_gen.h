@@ -7,6 +7,14 @@
  * a buffer that only need libc, so that they are unit-tested on the build
  * host against recorded output (tests/test_lib_parsers.py); the rest talks to
  * the kernel and asserts.
+ *
+ * Upstream has the same job in lib/lru_gen_util.c since 6.16, which 6.12
+ * lacks.  Names follow it where the meaning is the same (LRU_GEN_ENABLED_PATH,
+ * LRU_GEN_DEBUGFS, lru_gen_usable()); where ours differ, they do because the
+ * tests need one node's lruvec with its sequence numbers, which upstream's
+ * per-memcg sums do not keep: lru_gen_read() stands for
+ * lru_gen_read_memcg_stats(), lru_gen_age() for lru_gen_do_aging() (one
+ * node, a chosen max_seq), lru_gen_nr_anon() for lru_gen_sum_memcg_stats().
  */
 #ifndef SELFTEST_KVM_LRU_GEN_H
 #define SELFTEST_KVM_LRU_GEN_H
@@ -16,7 +24,7 @@
 #include <stdint.h>
 
 #define LRU_GEN_ENABLED_PATH	"/sys/kernel/mm/lru_gen/enabled"
-#define LRU_GEN_DEBUGFS_PATH	"/sys/kernel/debug/lru_gen"
+#define LRU_GEN_DEBUGFS		"/sys/kernel/debug/lru_gen"
 
 /* The bits of lru_gen/enabled (Documentation/admin-guide/mm/multigen_lru.rst). */
 #define LRU_GEN_CAP_CORE		0x0001	/* the multi-gen LRU itself */
@@ -83,7 +91,7 @@ int lru_gen_parse_caps(const char *buf, unsigned int *caps, char *err, size_t er
 /* Kernel side; these assert unless they start with "__". */
 
 /* Whether the kernel has the multi-gen LRU (lru_gen/enabled exists). */
-bool lru_gen_available(void);
+bool lru_gen_usable(void);
 
 /* The current value of lru_gen/enabled. */
 unsigned int lru_gen_get_caps(void);

@@ -7,6 +7,14 @@
  * charge moving), and a page is charged to the memcg of the process that
  * faults it in.  So a test moves itself in after setting up what should not
  * be charged there, and before faulting in what should.
+ *
+ * The cgroup selftests' cgroup_util.c does this job for them; 6.12's KVM
+ * selftests cannot link it (later kernels move it to cgroup/lib/ and link it
+ * through libcgroup.mk).  Each helper here stands for its calls, so that a
+ * newer tree can swap one for the other: memcg_create() for cg_name() and
+ * cg_create() (after turning +memory on in the root's subtree_control),
+ * memcg_enter() for cg_enter_current(), memcg_current() for cg_read_long()
+ * of memory.current, memcg_reclaim() for cg_write() of memory.reclaim.
  */
 #ifndef SELFTEST_KVM_MEMCG_H
 #define SELFTEST_KVM_MEMCG_H

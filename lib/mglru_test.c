@@ -53,10 +53,10 @@ unsigned int mglru_test_setup(size_t swap_pages)
 	unsigned int caps;
 	const char *why;
 
-	TEST_REQUIRE_FEATURE(KERNEL_EXPECT_LRU_GEN, lru_gen_available(),
+	TEST_REQUIRE_FEATURE(KERNEL_EXPECT_LRU_GEN, lru_gen_usable(),
 			     "no multi-gen LRU (%s), CONFIG_LRU_GEN?", LRU_GEN_ENABLED_PATH);
-	TEST_REQUIRE_FEATURE(KERNEL_EXPECT_LRU_GEN, !access(LRU_GEN_DEBUGFS_PATH, W_OK),
-			     "no %s (debugfs)", LRU_GEN_DEBUGFS_PATH);
+	TEST_REQUIRE_FEATURE(KERNEL_EXPECT_LRU_GEN, !access(LRU_GEN_DEBUGFS, W_OK),
+			     "no %s (debugfs)", LRU_GEN_DEBUGFS);
 	TEST_REQUIRE_FEATURE(KERNEL_EXPECT_MEMCG, memcg_available(),
 			     "no cgroup v2 memory controller at %s", MEMCG_ROOT);
 	TEST_REQUIRE_FEATURE(KERNEL_EXPECT_PAGEMAP, !access("/proc/self/pagemap", R_OK),

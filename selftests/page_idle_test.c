@@ -84,7 +84,7 @@ static const char *set_mglru_mode(enum mglru_mode mode, unsigned int caps,
 	unsigned int want;
 
 	*feature = KERNEL_EXPECT_LRU_GEN;
-	if (!lru_gen_available())
+	if (!lru_gen_usable())
 		return mode == MGLRU_OFF ? NULL : "no multi-gen LRU (CONFIG_LRU_GEN)";
 
 	switch (mode) {
@@ -185,7 +185,7 @@ int main(int argc, char *argv[])
 			     "no idle page tracking (%s), CONFIG_IDLE_PAGE_TRACKING?",
 			     PAGE_IDLE_BITMAP_PATH);
 	__TEST_REQUIRE(getpagesize() == 4096, "4 KiB pages only");
-	if (lru_gen_available())
+	if (lru_gen_usable())
 		caps = lru_gen_get_caps();
 
 	ksft_print_header();
