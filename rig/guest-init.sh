@@ -12,9 +12,11 @@
 # /rig/mode: "tests" or "shell".
 
 PATH=/rig/bin:/bin:/sbin:/usr/bin:/usr/sbin
-# Where the tests run, and the 2 MiB hugetlb pool that hugepages:N needs
-# grow (variables for the unit tests, which must not touch the host's pool).
+# Where the tests run, tracefs, and the 2 MiB hugetlb pool that
+# hugepages:N needs grow (variables for the unit tests, which must not
+# touch the host's).
 TESTS_DIR=${RIG_TESTS_DIR:-/rig/bin}
+TRACING_DIR=${RIG_TRACING_DIR:-/sys/kernel/tracing}
 HUGEPAGES_DIR=${RIG_HUGEPAGES_DIR:-/sys/kernel/mm/hugepages/hugepages-2048kB}
 export PATH
 # shellcheck disable=SC3040 # busybox ash has pipefail
@@ -229,6 +231,7 @@ run_plan()
 	total=$(grep -c . /rig/plan)
 	echo "KTAP version 1"
 	record_env
+	pin_tracepoints
 	echo "1..$total"
 	while IFS='|' read -r name timeout needs cmd; do
 		[ -n "$name" ] || continue
@@ -236,6 +239,36 @@ run_plan()
 		run_one "$n" "$name" "$timeout" "$needs" "$cmd"
 	done < /rig/plan
 	echo "# rig: done"
+}
+
+# pin_tracepoints: give each tracepoint the tests trace two probes for the
+# whole boot, in two tracefs instances of the rig's that trace nothing
+# (tracing off, a pid filter on init), so that a test enabling one registers
+# a third probe and patches no kernel text.  Registering the first or the
+# second probe of a tracepoint rewrites its call sites (the static key, the
+# static call to the probe or to the iterator) with text_poke_bp(), and
+# under x86 TCG a vCPU running such a site while another rewrites it
+# sometimes executes the temporary int3 after the rewrite is done
+# ("Oops: int3" in __schedule() as a test wrote set_event_pid).  Which
+# events: the tests' (sched via set_event_pid, KVM's aging and fault
+# events, lock_acquire).
+pin_tracepoints()
+{
+	local i t ev pinned=0
+
+	[ -d "$TRACING_DIR/instances" ] || return 0
+	for i in 0 1; do
+		t=$TRACING_DIR/instances/rig_pin$i
+		mkdir "$t" 2>/dev/null || continue
+		echo 0 > "$t/tracing_on"
+		echo 1 > "$t/set_event_pid"
+		for ev in kvm/kvm_age_hva kvm/kvm_test_age_hva kvm/kvm_guest_fault \
+			kvmmmu/kvm_tdp_mmu_spte_changed lock/lock_acquire; do
+			[ -e "$t/events/$ev/enable" ] || continue
+			echo 1 > "$t/events/$ev/enable" && pinned=$((pinned + 1))
+		done
+	done
+	echo "# env: pinned_tracepoints=$((pinned / 2))"
 }
 
 # kmemleak_report: with kmemleak in the kernel, scan now and print what it

@@ -91,3 +91,30 @@ def test_hugepages_without_a_pool_fail():
     assert run_one("hugepages:8")[-1] == (
         "not ok 3 demo # unmet need hugepages:8: there is no 2 MiB hugetlb pool "
         "(/nonexistent/hugepages), but the rig's kernel and machine provide it")
+
+
+def pin_tracepoints(tracing):
+    env = {"PATH": os.environ["PATH"], "RIG_GUEST_INIT_FUNCTIONS_ONLY": "1",
+           "RIG_TRACING_DIR": tracing}
+    proc = subprocess.run(
+        [BUSYBOX, "sh", "-c", '. "$1"; pin_tracepoints', "sh",
+         os.path.join(REPO, "rig", "guest-init.sh")],
+        capture_output=True, text=True, timeout=30, env=env)
+    assert proc.returncode == 0, proc.stderr
+    return proc.stdout.splitlines()
+
+
+def test_pin_tracepoints_makes_two_silent_instances(tmp_path):
+    """Two instances of the rig's, tracing off, with a pid filter on init
+    (the sched probes) and the tests' events where the kernel has them (a
+    fake tracefs has none)."""
+    (tmp_path / "instances").mkdir()
+    assert pin_tracepoints(str(tmp_path)) == ["# env: pinned_tracepoints=0"]
+    for i in (0, 1):
+        inst = tmp_path / "instances" / ("rig_pin%d" % i)
+        assert (inst / "tracing_on").read_text() == "0\n"
+        assert (inst / "set_event_pid").read_text() == "1\n"
+
+
+def test_pin_tracepoints_without_tracefs_does_nothing(tmp_path):
+    assert pin_tracepoints(str(tmp_path / "none")) == []
