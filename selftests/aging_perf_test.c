@@ -216,7 +216,8 @@ static struct sample run_pass(struct touch_vm *t, enum pass pass)
 	}
 	s.seconds = elapsed_seconds(start);
 	trace_stop(&s);
-	s.evicted = pass == PASS_EVICT ? pagemap_check_resident(t->mem, t->page_size, nr_pages, NULL, true, NULL) : 0;
+	s.evicted = pass != PASS_EVICT ? 0 :
+		    pagemap_check_resident(t->mem, t->page_size, nr_pages, NULL, true, NULL);
 	if (s.evicted)
 		touch_vm_touch(t, all_pages);	/* back in, for the next sample */
 	return s;

@@ -711,6 +711,18 @@ static void case_concurrency(struct test_vm *t)
 	CHECK(rounds > 0, "no round completed in %d seconds", stress_seconds);
 }
 
+/* Whether -s takes @src: the types default_backings has. */
+static bool backing_src_taken(enum vm_mem_backing_src_type src)
+{
+	size_t i;
+
+	for (i = 0; i < ARRAY_SIZE(default_backings); i++) {
+		if (default_backings[i].src == src)
+			return true;
+	}
+	return false;
+}
+
 /* The name of @b in case names, e.g. "anonymous_thp_dirty_log". */
 static const char *backing_name(const struct backing *b, char *buf, size_t len)
 {
@@ -753,7 +765,12 @@ static char *map_area(struct test_vm *t, const char **why)
 		t->map = NULL;
 		TEST_ASSERT(is_backing_src_hugetlb(src), "mmap() of the test area: %s",
 			    strerror(errno));
-		*why = "fewer than 8 free 2 MiB hugetlb pages (nr_hugepages)";
+		static char short_pool[64];
+
+		snprintf(short_pool, sizeof(short_pool),
+			 "fewer than %d free 2 MiB hugetlb pages (nr_hugepages)",
+			 AREA_PAGES / HUGE_PAGES);
+		*why = short_pool;
 		return NULL;
 	}
 	mem = t->map;
@@ -957,14 +974,18 @@ static bool detect_huge_mappings(void)
 
 static void help(const char *name)
 {
+	size_t i;
+
 	puts("");
 	printf("usage: %s [-h] [-s mem_type]... [-l] [-r seed] [-d seconds]\n", name);
 	backing_src_help("-s");
-	printf("     Of these, this test takes %s, %s and %s; -s may be repeated.\n"
+	printf("     Of these, this test takes");
+	for (i = 0; i < ARRAY_SIZE(default_backings); i++) {
+		if (!default_backings[i].dirty_log)
+			printf(" %s", vm_mem_backing_src_alias(default_backings[i].src)->name);
+	}
+	printf("; -s may be repeated.\n"
 	       "     (default: each of them, and %s with dirty logging)\n",
-	       vm_mem_backing_src_alias(VM_MEM_SRC_ANONYMOUS)->name,
-	       vm_mem_backing_src_alias(VM_MEM_SRC_ANONYMOUS_THP)->name,
-	       vm_mem_backing_src_alias(VM_MEM_SRC_ANONYMOUS_HUGETLB_2MB)->name,
 	       vm_mem_backing_src_alias(VM_MEM_SRC_ANONYMOUS_THP)->name);
 	printf(" -l: with -s, turn dirty logging on in every memslot (KVM then maps 4 KiB)\n");
 	printf(" -r: seed of the random patterns and selections (default: %u)\n", seed);
@@ -988,12 +1009,9 @@ int main(int argc, char *argv[])
 		switch (opt) {
 		case 's':
 			src = parse_backing_src_type(optarg);
-			TEST_ASSERT(src == VM_MEM_SRC_ANONYMOUS || src == VM_MEM_SRC_ANONYMOUS_THP ||
-				    src == VM_MEM_SRC_ANONYMOUS_HUGETLB_2MB,
-				    "-s %s: this test models private 4 KiB and 2 MiB mappings; use %s, %s or %s",
-				    optarg, vm_mem_backing_src_alias(VM_MEM_SRC_ANONYMOUS)->name,
-				    vm_mem_backing_src_alias(VM_MEM_SRC_ANONYMOUS_THP)->name,
-				    vm_mem_backing_src_alias(VM_MEM_SRC_ANONYMOUS_HUGETLB_2MB)->name);
+			TEST_ASSERT(backing_src_taken(src),
+				    "-s %s: this test models private 4 KiB and 2 MiB mappings only (-h lists the types it takes)",
+				    optarg);
 			for (i = 0; i < nr_backings; i++)
 				TEST_ASSERT(backings[i].src != src, "-s %s given twice", optarg);
 			backings[nr_backings++].src = src;
