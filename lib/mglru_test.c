@@ -8,11 +8,14 @@
 #include <string.h>
 #include <unistd.h>
 
+#include <linux/bitmap.h>
+
 #include "test_util.h"
 #include "kernel_expect.h"
 #include "lru_gen.h"
 #include "memcg.h"
 #include "mglru_test.h"
+#include "pagemap.h"
 #include "touch_vm.h"
 #include "zram_swap.h"
 
@@ -48,25 +51,50 @@ void mglru_test_options(int argc, char *argv[], size_t *nr_pages,
 /* Whether capability 0x0008 can be turned on: the kernel has the series. */
 static bool mglru_cap_sticks;
 
-unsigned int mglru_test_setup(size_t swap_pages)
+const char *__mglru_test_setup(size_t swap_pages, unsigned int *caps, const char **feature)
 {
-	unsigned int caps;
-	const char *why;
+	static char why[128];
+	const char *err;
 
-	TEST_REQUIRE_FEATURE(KERNEL_EXPECT_LRU_GEN, lru_gen_usable(),
-			     "no multi-gen LRU (%s), CONFIG_LRU_GEN?", LRU_GEN_ENABLED_PATH);
-	TEST_REQUIRE_FEATURE(KERNEL_EXPECT_LRU_GEN, !access(LRU_GEN_DEBUGFS, W_OK),
-			     "no %s (debugfs)", LRU_GEN_DEBUGFS);
-	TEST_REQUIRE_FEATURE(KERNEL_EXPECT_MEMCG, memcg_available(),
-			     "no cgroup v2 memory controller at %s", MEMCG_ROOT);
-	TEST_REQUIRE_FEATURE(KERNEL_EXPECT_PAGEMAP, !access("/proc/self/pagemap", R_OK),
-			     "no /proc/self/pagemap");
+	*feature = KERNEL_EXPECT_LRU_GEN;
+	if (!lru_gen_usable()) {
+		snprintf(why, sizeof(why), "no multi-gen LRU (%s), CONFIG_LRU_GEN?",
+			 LRU_GEN_ENABLED_PATH);
+		return why;
+	}
+	if (access(LRU_GEN_DEBUGFS, W_OK)) {
+		snprintf(why, sizeof(why), "no %s (debugfs)", LRU_GEN_DEBUGFS);
+		return why;
+	}
+	*feature = KERNEL_EXPECT_MEMCG;
+	if (!memcg_available()) {
+		snprintf(why, sizeof(why), "no cgroup v2 memory controller at %s", MEMCG_ROOT);
+		return why;
+	}
+	*feature = KERNEL_EXPECT_PAGEMAP;
+	if (access("/proc/self/pagemap", R_OK))
+		return "no /proc/self/pagemap";
 	__TEST_REQUIRE(getpagesize() == 4096, "4 KiB pages only");
 
-	caps = lru_gen_set_caps(lru_gen_get_caps() | LRU_GEN_CAP_CORE);
+	*caps = lru_gen_set_caps(lru_gen_get_caps() | LRU_GEN_CAP_CORE);
 	mglru_cap_sticks = lru_gen_cap_sticks(LRU_GEN_CAP_SECONDARY_MMU_WALK);
-	why = __zram_swap_add(swap_pages * getpagesize());
-	TEST_REQUIRE_FEATURE(KERNEL_EXPECT_ZRAM_SWAP, !why, "%s", why);
+	*feature = KERNEL_EXPECT_ZRAM_SWAP;
+	err = __zram_swap_add(swap_pages * getpagesize());
+	if (err) {
+		snprintf(why, sizeof(why), "%s", err);
+		return why;
+	}
+	*feature = NULL;
+	return NULL;
+}
+
+unsigned int mglru_test_setup(size_t swap_pages)
+{
+	const char *why, *feature;
+	unsigned int caps;
+
+	why = __mglru_test_setup(swap_pages, &caps, &feature);
+	TEST_REQUIRE_FEATURE(feature, !why, "%s", why);
 	return caps;
 }
 
@@ -98,7 +126,7 @@ void mglru_restore_caps(unsigned int caps)
 #define MGLRU_PREFAULT_STACK	(256 << 10)
 #define MGLRU_PREFAULT_HEAP	(4 << 20)
 
-static void __attribute__((noinline)) mglru_prefault_stack(void)
+static noinline void mglru_prefault_stack(void)
 {
 	volatile char stack[MGLRU_PREFAULT_STACK];
 	size_t i;
@@ -126,8 +154,7 @@ static void mglru_prefault(void)
 	free(heap);
 }
 
-const char *mglru_test_create(const char *test, size_t nr_pages, struct touch_vm **t,
-			      int *memcg_id)
+const char *mglru_memcg_create(const char *test, int *memcg_id)
 {
 	struct lru_gen_lruvec lruvec;
 	const char *memcg_path;
@@ -137,9 +164,22 @@ const char *mglru_test_create(const char *test, size_t nr_pages, struct touch_vm
 	memcg_path = memcg_create(name);
 	lru_gen_read(memcg_path, MGLRU_NID, &lruvec);
 	*memcg_id = lruvec.memcg_id;
-	*t = touch_vm_create(nr_pages);
+	return memcg_path;
+}
+
+void mglru_memcg_enter(void)
+{
 	mglru_prefault();
 	memcg_enter();
+}
+
+const char *mglru_test_create(const char *test, size_t nr_pages, struct touch_vm **t,
+			      int *memcg_id)
+{
+	const char *memcg_path = mglru_memcg_create(test, memcg_id);
+
+	*t = touch_vm_create(nr_pages);
+	mglru_memcg_enter();
 	return memcg_path;
 }
 
@@ -158,6 +198,52 @@ void mglru_evict_old(const char *memcg_path, int memcg_id, size_t nr_pages)
 	lru_gen_read(memcg_path, MGLRU_NID, &lruvec);
 	lru_gen_evict(memcg_id, MGLRU_NID, lru_gen_youngest(&lruvec)->seq - LRU_GEN_MIN_NR_GENS,
 		      MGLRU_ANON_ONLY, nr_pages);
+}
+
+uint64_t mglru_nr_anon_from(const struct lru_gen_lruvec *lruvec, uint64_t seq)
+{
+	uint64_t nr = 0;
+	int i;
+
+	for (i = 0; i < lruvec->nr_gens; i++) {
+		if (lruvec->gens[i].seq >= seq)
+			nr += lruvec->gens[i].nr_anon;
+	}
+	return nr;
+}
+
+bool mglru_aged_down(const struct lru_gen_lruvec *lruvec)
+{
+	uint64_t young = mglru_nr_anon_from(lruvec, lru_gen_youngest(lruvec)->seq - 1);
+
+	if (!young)
+		return true;
+	ksft_print_msg("  with the guest idle, %lu test pages stay in the two youngest generations: their accessed state was not cleared\n",
+		       young);
+	return false;
+}
+
+size_t mglru_check_resident(char *mem, size_t page_size, size_t nr_pages,
+			    const unsigned long *touched)
+{
+	unsigned long *untouched = bitmap_zalloc(nr_pages);
+	size_t page, wrong;
+
+	for (page = 0; page < nr_pages; page++)
+		if (!test_bit(page, touched))
+			__set_bit(page, untouched);
+	wrong = pagemap_check_resident(mem, page_size, nr_pages, touched, true,
+				       "the touched pages") +
+		pagemap_check_resident(mem, page_size, nr_pages, untouched, false,
+				       "the untouched pages");
+	free(untouched);
+	return wrong;
+}
+
+void mglru_test_teardown(void)
+{
+	memcg_leave();
+	zram_swap_remove();
 }
 
 void mglru_test_destroy(struct touch_vm *t)

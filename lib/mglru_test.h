@@ -13,6 +13,7 @@
 #include "access_pattern.h"
 
 struct touch_vm;
+struct lru_gen_lruvec;
 
 /* The node the tests' pages are on (the rig's guests have one). */
 #define MGLRU_NID		0
@@ -52,6 +53,14 @@ void mglru_test_options(int argc, char *argv[], size_t *nr_pages,
 unsigned int mglru_test_setup(size_t swap_pages);
 
 /*
+ * The same, for a test whose MGLRU cases are some of its cases: returns
+ * NULL, with lru_gen/enabled in @caps, or why the cases cannot run, with
+ * the KERNEL_EXPECT_* feature that is missing in @feature (for
+ * ksft_test_result_missing()).
+ */
+const char *__mglru_test_setup(size_t swap_pages, unsigned int *caps, const char **feature);
+
+/*
  * Set lru_gen/enabled to @caps (as mglru_test_setup() returned it) with
  * capability 0x0008 @on, and assert that it reads back so.  Returns false,
  * changing nothing, if @on and 0x0008 does not stick (a kernel without the
@@ -88,11 +97,40 @@ static inline const char *mglru_cap_name(bool on)
 const char *mglru_test_create(const char *test, size_t nr_pages, struct touch_vm **t,
 			      int *memcg_id);
 
+/*
+ * mglru_test_create()'s steps, for a test with a VM of its own: create the
+ * memcg (before the VM), and, once the VM has run, move in.
+ */
+const char *mglru_memcg_create(const char *test, int *memcg_id);
+void mglru_memcg_enter(void);
+
 /* Age the memcg @memcg_path (id @memcg_id) on MGLRU_NID once, with force_scan. */
 void mglru_age(const char *memcg_path, int memcg_id);
 
 /* Evict its generations but the two youngest, at most @nr_pages pages. */
 void mglru_evict_old(const char *memcg_path, int memcg_id, size_t nr_pages);
+
+/* Anon pages of the generations of @lruvec from @seq on. */
+uint64_t mglru_nr_anon_from(const struct lru_gen_lruvec *lruvec, uint64_t seq);
+
+/*
+ * Whether the test pages, all touched once, have been aged out of the two
+ * youngest generations of @lruvec: else their accessed state, in the
+ * primary or the secondary MMU, was not cleared by the passes that found
+ * it, and a case cannot tell what the guest touches next.  Says why not.
+ */
+bool mglru_aged_down(const struct lru_gen_lruvec *lruvec);
+
+/*
+ * The pages eviction left of the @nr_pages at @mem: those of @touched
+ * resident, the others swapped out.  Returns the number of pages that are
+ * not so, and prints the first.
+ */
+size_t mglru_check_resident(char *mem, size_t page_size, size_t nr_pages,
+			    const unsigned long *touched);
+
+/* Undo mglru_memcg_enter() and __mglru_test_setup(). */
+void mglru_test_teardown(void);
 
 /* Undo mglru_test_create() and mglru_test_setup(). */
 void mglru_test_destroy(struct touch_vm *t);

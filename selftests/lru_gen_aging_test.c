@@ -121,36 +121,6 @@ static void evict_old(void)
 	mglru_evict_old(memcg_path, memcg_id, 2 * nr_pages);
 }
 
-/* Anon pages of the generations of @lruvec from @seq on. */
-static uint64_t nr_anon_from(const struct lru_gen_lruvec *lruvec, uint64_t seq)
-{
-	uint64_t nr = 0;
-	int i;
-
-	for (i = 0; i < lruvec->nr_gens; i++) {
-		if (lruvec->gens[i].seq >= seq)
-			nr += lruvec->gens[i].nr_anon;
-	}
-	return nr;
-}
-
-/*
- * Whether the test pages, all touched once, have been aged out of the two
- * youngest generations of @lruvec: else their accessed state, in the
- * primary or the secondary MMU, was not cleared by the passes that found
- * it, and the case cannot tell what the guest touches next.
- */
-static bool aged_down(const struct lru_gen_lruvec *lruvec)
-{
-	uint64_t young = nr_anon_from(lruvec, lru_gen_youngest(lruvec)->seq - 1);
-
-	if (!young)
-		return true;
-	ksft_print_msg("  with the guest idle, %lu test pages stay in the two youngest generations: their accessed state was not cleared\n",
-		       young);
-	return false;
-}
-
 /*
  * Bring every test page back in (after an eviction) and onto the LRU: the
  * memcg must hold exactly the test pages.
@@ -168,24 +138,10 @@ static void touch_all(struct touch_vm *t)
 		    lru_gen_nr_anon(&lruvec), nr_pages);
 }
 
-/*
- * The pages eviction left: those of @touched resident, the others swapped
- * out.  Returns the number of pages that are not so.
- */
+/* Those of @touched resident, the others swapped out; returns how many are not. */
 static size_t check_resident(struct touch_vm *t, const unsigned long *touched)
 {
-	unsigned long *untouched = bitmap_zalloc(nr_pages);
-	size_t page, wrong;
-
-	for (page = 0; page < nr_pages; page++)
-		if (!test_bit(page, touched))
-			__set_bit(page, untouched);
-	wrong = pagemap_check_resident(t->mem, t->page_size, nr_pages, touched, true,
-				       "the touched pages") +
-		pagemap_check_resident(t->mem, t->page_size, nr_pages, untouched, false,
-				       "the untouched pages");
-	free(untouched);
-	return wrong;
+	return mglru_check_resident(t->mem, t->page_size, nr_pages, touched);
 }
 
 static bool run_walk(struct touch_vm *t, const unsigned long *touched)
@@ -198,7 +154,7 @@ static bool run_walk(struct touch_vm *t, const unsigned long *touched)
 	age(&lruvec);
 	age(&lruvec);
 	max_seq = lru_gen_youngest(&lruvec)->seq;
-	if (!aged_down(&lruvec))
+	if (!mglru_aged_down(&lruvec))
 		return false;
 
 	/*
@@ -208,7 +164,7 @@ static bool run_walk(struct touch_vm *t, const unsigned long *touched)
 	touch_vm_touch(t, touched);
 	age(&lruvec);
 	TEST_ASSERT_EQ(lru_gen_youngest(&lruvec)->seq, max_seq + 1);
-	gained = nr_anon_from(&lruvec, max_seq);
+	gained = mglru_nr_anon_from(&lruvec, max_seq);
 	if (gained != nr_touched) {
 		ksft_print_msg("  the youngest generation gained %lu pages; the guest touched %lu\n",
 			       gained, nr_touched);
@@ -236,7 +192,7 @@ static bool run_walk_again(void)
 	read_lruvec(&lruvec);
 	max_seq = lru_gen_youngest(&lruvec)->seq;
 	age(&lruvec);
-	gained = nr_anon_from(&lruvec, max_seq);
+	gained = mglru_nr_anon_from(&lruvec, max_seq);
 	if (!gained)
 		return true;
 	ksft_print_msg("  with the guest idle, the youngest generation gained %lu pages: the previous walk left them young\n",
@@ -271,14 +227,14 @@ static bool run_evict(struct touch_vm *t, const unsigned long *touched)
 		age(&lruvec);
 		age(&lruvec);
 	}
-	if (!aged_down(&lruvec))
+	if (!mglru_aged_down(&lruvec))
 		return false;
 
 	touch_vm_touch(t, touched);
 	evict_old();
 
 	read_lruvec(&lruvec);
-	young = nr_anon_from(&lruvec, lru_gen_youngest(&lruvec)->seq - 1);
+	young = mglru_nr_anon_from(&lruvec, lru_gen_youngest(&lruvec)->seq - 1);
 	if (young != nr_touched) {
 		ksft_print_msg("  the two youngest generations hold %lu pages; the guest touched %lu\n",
 			       young, nr_touched);

@@ -24,6 +24,17 @@
  *                                 the bitmap test reports BITMAP_UNRELIABLE,
  *                                 or exactly P (never a wrong bit as reliable)
  *   shadow_plain_clear_ages_l2    plain clear_young ages what L2 touched
+ *   shadow_lru_gen_walk_exact_0x0008_off, _on
+ *                                 with L2 running, the multi-gen LRU's aging
+ *                                 walk, which with 0x0008 asks KVM through
+ *                                 bitmap calls and must fall back to plain
+ *                                 ones when they are unreliable: after two
+ *                                 agings cleared every page, L2 touches R,
+ *                                 and one more aging must promote exactly
+ *                                 |R| pages to the youngest generation, and
+ *                                 evicting the old generations must swap
+ *                                 out exactly the pages not in R (R: random,
+ *                                 as P and Q, from another seed)
  *   shadow_page_idle_exact        idle page tracking (plain calls, page by
  *                                 page) reports not idle exactly the pages
  *                                 L2 touched after they were marked idle
@@ -36,11 +47,18 @@
  *   shadow_again_bitmap_exact_or_unreliable
  *                                 L2 runs again and touches P: as above
  *
- * Needs nested SVM with NPT (the rig's x86 guests: QEMU -cpu max), the TDP
- * MMU with Accessed bits (not kvm_amd.npt=0), and the test driver.
+ * The test area is charged to a memcg of the test's own, which holds only
+ * it (as in lru_gen_aging_test), with a zram swap device of its own.
  *
- * System state it changes: none that outlives it.  It also drops the clean
- * page cache (drop_caches_drain_lru()), which cannot be undone.
+ * Needs nested SVM with NPT (the rig's x86 guests: QEMU -cpu max), the TDP
+ * MMU with Accessed bits (not kvm_amd.npt=0), and the test driver; the
+ * lru_gen cases also the multi-gen LRU, a memory controller and zram swap
+ * (they skip, or fail as KERNEL_EXPECT says, without).
+ *
+ * System state it changes: /sys/kernel/mm/lru_gen/enabled, a zram swap
+ * device, a memcg: put back at exit, as in lru_gen_aging_test.  It also
+ * drops the clean page cache (drop_caches_drain_lru()), which cannot be
+ * undone.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -57,6 +75,8 @@
 #include "guest_tlb.h"
 #include "kernel_expect.h"
 #include "kernel_file.h"
+#include "lru_gen.h"
+#include "mglru_test.h"
 #include "page_idle.h"
 #include "pagemap.h"
 #include "tmny.h"
@@ -96,6 +116,12 @@ static char *area;
 static char *scratch;
 static int tmny_fd = -1;
 static uint32_t seed = 1;
+
+/* The lru_gen cases: why they cannot run, or the memcg that holds the area. */
+static const char *mglru_why, *mglru_feature;
+static unsigned int caps;
+static const char *memcg_path;
+static int memcg_id;
 
 static void touch_pattern(uint64_t round)
 {
@@ -262,7 +288,7 @@ static void check_bitmap_exact_or_unreliable(const char *name, const unsigned lo
  * PFN idle page tracking cannot track (the last partial 64-page chunk of
  * memory, see page_idle.h) are left out.
  */
-static bool page_idle_exact(const unsigned long *want)
+static bool page_idle_exact(const unsigned long *all, const unsigned long *want)
 {
 	unsigned long *young = bitmap_zalloc(NR_PAGES), *expected = bitmap_zalloc(NR_PAGES);
 	uint64_t pfns[NR_PAGES];
@@ -270,6 +296,8 @@ static bool page_idle_exact(const unsigned long *want)
 	bool ok;
 	int idle;
 
+	/* Every page back in: the lru_gen cases swapped some out. */
+	guest_touch(CMD_L2_TOUCH, all);
 	drop_caches_drain_lru();
 	for (page = 0; page < NR_PAGES; page++)
 		pfns[page] = pagemap_hva_to_pfn(area + page * PAGE_SIZE);
@@ -291,6 +319,8 @@ static bool page_idle_exact(const unsigned long *want)
 	free(young);
 	return ok;
 }
+
+static void run_lru_gen_checks(void);
 
 static void run_checks(void)
 {
@@ -322,8 +352,14 @@ static void run_checks(void)
 	ksft_test_result((r & TMNY_YOUNG) && same_pages("shadow_plain_clear_ages_l2", young, none),
 			 "shadow_plain_clear_ages_l2\n");
 
+	/*
+	 * Before idle page tracking: it sets PG_young on the pages whose
+	 * accessed bits it clears, and eviction takes that as a reference.
+	 */
+	run_lru_gen_checks();
+
 	if (page_idle_available())
-		ksft_test_result(page_idle_exact(p), "shadow_page_idle_exact\n");
+		ksft_test_result(page_idle_exact(all, p), "shadow_page_idle_exact\n");
 	else
 		ksft_test_result_missing(KERNEL_EXPECT_PAGE_IDLE, "no idle page tracking",
 					 "shadow_page_idle_exact");
@@ -354,6 +390,79 @@ static void run_checks(void)
 	free(all);
 	free(q);
 	free(p);
+}
+
+static void age_memcg(struct lru_gen_lruvec *lruvec)
+{
+	mglru_age(memcg_path, memcg_id);
+	lru_gen_read(memcg_path, MGLRU_NID, lruvec);
+}
+
+/*
+ * L2 touches @touched while the multi-gen LRU's aging walks the test area,
+ * whose pages are mapped by the shadow MMU (L2) and, some, by the TDP MMU
+ * (L1): the walk must find exactly the pages L2 touched, whatever its bitmap
+ * calls report.
+ */
+static bool lru_gen_walk_exact(const unsigned long *all, const unsigned long *touched)
+{
+	uint64_t nr_touched = access_pattern_weight(touched, NR_PAGES), gained, max_seq;
+	struct lru_gen_lruvec lruvec;
+	bool pass;
+
+	/* Every page back in (the last case swapped some out), all on the LRU. */
+	guest_touch(CMD_L2_TOUCH, all);
+	drop_caches_drain_lru();
+	lru_gen_read(memcg_path, MGLRU_NID, &lruvec);
+	if (lru_gen_nr_anon(&lruvec) != NR_PAGES) {
+		ksft_print_msg("  the memcg has %lu anon pages, expected exactly the %d test pages\n",
+			       lru_gen_nr_anon(&lruvec), NR_PAGES);
+		return false;
+	}
+
+	age_memcg(&lruvec);
+	age_memcg(&lruvec);
+	if (!mglru_aged_down(&lruvec))
+		return false;
+	max_seq = lru_gen_youngest(&lruvec)->seq;
+
+	guest_touch(CMD_L2_TOUCH, touched);
+	age_memcg(&lruvec);
+	TEST_ASSERT_EQ(lru_gen_youngest(&lruvec)->seq, max_seq + 1);
+	gained = mglru_nr_anon_from(&lruvec, max_seq);
+	ksft_print_msg("  L2 touched %lu pages; the youngest generation gained %lu\n",
+		       nr_touched, gained);
+	pass = gained == nr_touched;
+
+	mglru_evict_old(memcg_path, memcg_id, 2 * NR_PAGES);
+	return !mglru_check_resident(area, PAGE_SIZE, NR_PAGES, touched) && pass;
+}
+
+static void run_lru_gen_checks(void)
+{
+	unsigned long *all = bitmap_zalloc(NR_PAGES), *p = bitmap_zalloc(NR_PAGES);
+	int on;
+
+	access_pattern_fill(all, NR_PAGES, PATTERN_ALL, seed);
+	access_pattern_fill(p, NR_PAGES, PATTERN_RANDOM, seed + 2);
+	for (on = 0; on < 2; on++) {
+		const char *cap_name = mglru_cap_name(on);
+
+		if (mglru_why)
+			ksft_test_result_missing(mglru_feature, mglru_why,
+						 "shadow_lru_gen_walk_exact_%s", cap_name);
+		else if (!mglru_set_secondary_walk(caps, on))
+			ksft_test_result_missing(KERNEL_EXPECT_SECONDARY_WALK, MGLRU_NO_CAP,
+						 "shadow_lru_gen_walk_exact_%s", cap_name);
+		else if (!(caps & LRU_GEN_CAP_MM_WALK))
+			ksft_test_result_skip("shadow_lru_gen_walk_exact_%s: %s (lru_gen/enabled 0x%04x)\n",
+					      cap_name, MGLRU_NO_WALK, caps);
+		else
+			ksft_test_result(lru_gen_walk_exact(all, p), "shadow_lru_gen_walk_exact_%s\n",
+					 cap_name);
+	}
+	free(p);
+	free(all);
 }
 
 static void help(const char *name)
@@ -394,10 +503,13 @@ int main(int argc, char *argv[])
 	TEST_REQUIRE_FEATURE(KERNEL_EXPECT_KVM, tmny_fast_path(),
 			     "needs the TDP MMU with NPT (kvm.tdp_mmu=Y, kvm_amd.npt=Y)");
 	tmny_fd = tmny_open();
+	mglru_why = __mglru_test_setup(4 * NR_PAGES, &caps, &mglru_feature);
 
 	ksft_print_header();
-	ksft_set_plan(7);
+	ksft_set_plan(9);
 	ksft_print_msg("seed %u, %d pages\n", seed, NR_PAGES);
+	if (!mglru_why)
+		memcg_path = mglru_memcg_create("nested_aging_test", &memcg_id);
 
 	vm = __vm_create_with_one_vcpu(&vcpu, NR_PAGES / 512 + 16, l1_guest_code);
 	vcpu_alloc_svm(vm, &svm_gva);
@@ -416,8 +528,13 @@ int main(int argc, char *argv[])
 
 	/* Run L1 to its first sync: SVM and nested paging are set up. */
 	guest_touch(CMD_L1_TOUCH, (unsigned long[BITS_TO_LONGS(NR_PAGES)]) {});
+	/* From here on, what the guest faults in is charged to the memcg: the area. */
+	if (!mglru_why)
+		mglru_memcg_enter();
 	run_checks();
 
+	if (!mglru_why)
+		mglru_test_teardown();
 	kvm_vm_free(vm);
 	munmap(scratch, PAGE_SIZE);
 	munmap(area, size);
