@@ -375,6 +375,9 @@ build_arch()
 	esac
 	phase_end "$BUILD_NOTE"
 
+	kvm_pin_build "$arch" "$dir/kernel" "$dir/rig-kvm-pin" ||
+		die "$EXIT_RIG" "$arch: cannot build rig/guest-kvm-pin.c; see $dir/rig-kvm-pin.log"
+
 	if ((OPT_KSELFTEST)); then
 		phase_begin "$arch: kselftest build and install (TARGETS=kvm)"
 		kselftest_build "$KERNEL_TREE" "$dir/kernel" "$dir/kselftest" "$arch" ||
@@ -423,7 +426,7 @@ run_arch()
 		fi
 		phase_begin "$arch: boot $boot, $total tests${cmdline:+, cmdline \"$cmdline\"}"
 		initramfs_build "$RUN_DIR/$arch.boot$boot.initrd.gz" "$busybox" \
-			"$plan" tests "$expect" "$bindir" "${progs[@]}"
+			"$plan" tests "$expect" "$dir/rig-kvm-pin" "$bindir" "${progs[@]}"
 		rc=0
 		guest_run "$arch" "$kernel" "$RUN_DIR/$arch.boot$boot.initrd.gz" \
 			"$BASE_APPEND${cmdline:+ $cmdline}" "$console" "$plan" "$status" || rc=$?
@@ -494,7 +497,7 @@ shell_arch()
 	guest_expect "$arch" > "$RUN_DIR/$arch.expect" || exit
 	mapfile -t progs < <(cut -d'|' -f4 "$plan" | awk '{print $1}' | sort -u)
 	initramfs_build "$RUN_DIR/$arch.shell.initrd.gz" "$busybox" \
-		"$plan" shell "$RUN_DIR/$arch.expect" "$dir/selftests" "${progs[@]}"
+		"$plan" shell "$RUN_DIR/$arch.expect" "$dir/rig-kvm-pin" "$dir/selftests" "${progs[@]}"
 	guest_shell "$arch" "$dir/kernel/$(kernel_image_path "$arch")" \
 		"$RUN_DIR/$arch.shell.initrd.gz" "$BASE_APPEND"
 }

@@ -170,6 +170,20 @@ build_cached()
 	return 1
 }
 
+# kvm_pin_build ARCH OBJDIR OUT: the guest's rig-kvm-pin (rig/guest-kvm-pin.c,
+# which holds KVM's per-vCPU static keys for the boot), static, against
+# OBJDIR's uapi headers; built again when it is older than either.
+kvm_pin_build()
+{
+	local arch=$1 objdir=$2 out=$3 src="$REPO_DIR/rig/guest-kvm-pin.c"
+
+	if [[ -x "$out" && "$out" -nt "$src" && "$out" -nt "$objdir/usr/include/linux/kvm.h" ]]; then
+		return 0
+	fi
+	run_logged "$out.log" "$(cross_prefix "$arch")gcc" -static -O2 -Wall -Wextra -Werror \
+		-isystem "$objdir/usr/include" -o "$out" "$src"
+}
+
 # selftest_make_vars ARCH: the make variables of a static selftest build.
 selftest_make_vars()
 {

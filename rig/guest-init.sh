@@ -18,6 +18,7 @@ PATH=/rig/bin:/bin:/sbin:/usr/bin:/usr/sbin
 TESTS_DIR=${RIG_TESTS_DIR:-/rig/bin}
 TRACING_DIR=${RIG_TRACING_DIR:-/sys/kernel/tracing}
 HUGEPAGES_DIR=${RIG_HUGEPAGES_DIR:-/sys/kernel/mm/hugepages/hugepages-2048kB}
+KVM_PIN=${RIG_KVM_PIN:-/usr/bin/rig-kvm-pin}
 export PATH
 # shellcheck disable=SC3040 # busybox ash has pipefail
 set -o pipefail
@@ -232,6 +233,7 @@ run_plan()
 	echo "KTAP version 1"
 	record_env
 	pin_tracepoints
+	pin_kvm_keys
 	echo "1..$total"
 	while IFS='|' read -r name timeout needs cmd; do
 		[ -n "$name" ] || continue
@@ -271,6 +273,17 @@ pin_tracepoints()
 	echo "# env: pinned_tracepoints=$((pinned / 2))"
 }
 
+# pin_kvm_keys: the same for the static keys KVM flips as each test's VMs
+# come and go (x86: its local APIC keys), held by rig-kvm-pin's own VMs for
+# the whole boot (rig/guest-kvm-pin.c says which and why).  It prints its
+# "# env:" line; a KVM that refuses it is said so, and the tests go on
+# (they find out for themselves whether KVM works).
+pin_kvm_keys()
+{
+	[ -x "$KVM_PIN" ] || return 0
+	"$KVM_PIN" || echo "# env: pinned_kvm_keys=none (rig-kvm-pin failed: exit $?)"
+}
+
 # kmemleak_report: with kmemleak in the kernel, scan now and print what it
 # found; each "unreferenced object" fails the run.
 kmemleak_report()
@@ -295,6 +308,8 @@ exec < /dev/console > /dev/console 2>&1
 echo "# rig: guest up after $(cs_to_s "$(uptime_cs)")s"
 if [ "$(cat /rig/mode)" = shell ]; then
 	record_env
+	pin_tracepoints
+	pin_kvm_keys
 	echo "# rig: interactive shell; the tests are in /rig/bin, the plan in /rig/plan; exit to power off"
 	setsid cttyhack sh
 else

@@ -24,15 +24,17 @@ gen_init_cpio_path()
 	echo "$bin"
 }
 
-# initramfs_build OUT BUSYBOX PLAN MODE EXPECT BINDIR PROG...: write a
-# gzipped initramfs holding busybox, the guest init, the plan, the kernel's
-# features (EXPECT, from kernel_features) and the test PROGs.
+# initramfs_build OUT BUSYBOX PLAN MODE EXPECT KVMPIN BINDIR PROG...: write
+# a gzipped initramfs holding busybox, the guest init, the plan, the
+# kernel's features (EXPECT, from kernel_features), rig-kvm-pin (KVMPIN,
+# from kvm_pin_build) and the test PROGs.
 initramfs_build()
 {
-	local out=$1 busybox=$2 plan=$3 mode=$4 expect=$5 bindir=$6
+	local out=$1 busybox=$2 plan=$3 mode=$4 expect=$5 kvmpin=$6 bindir=$7
 	local spec="${out%.gz}.spec" modefile="${out%.gz}.mode" gen applet prog d
 
-	shift 6
+	shift 7
+	[[ -x "$kvmpin" ]] || die "$EXIT_RIG" "no rig-kvm-pin for the guest at '$kvmpin'"
 	[[ -x "$busybox" ]] || die "$EXIT_RIG" "no busybox for the guest at '$busybox'"
 	gen=$(gen_init_cpio_path "$KERNEL_TREE") || exit
 	echo "$mode" > "$modefile"
@@ -52,6 +54,7 @@ initramfs_build()
 		echo "file /init $REPO_DIR/rig/guest-init.sh 0755 0 0"
 		echo "file /usr/bin/addr2line $REPO_DIR/rig/guest-addr2line.sh 0755 0 0"
 		echo "file /usr/bin/rig-kselftest $REPO_DIR/rig/guest-kselftest.sh 0755 0 0"
+		echo "file /usr/bin/rig-kvm-pin $kvmpin 0755 0 0"
 		echo "file /rig/plan $plan 0644 0 0"
 		echo "file /rig/mode $modefile 0644 0 0"
 		echo "file /rig/expect $expect 0644 0 0"

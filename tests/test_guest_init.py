@@ -93,15 +93,19 @@ def test_hugepages_without_a_pool_fail():
         "(/nonexistent/hugepages), but the rig's kernel and machine provide it")
 
 
-def pin_tracepoints(tracing):
-    env = {"PATH": os.environ["PATH"], "RIG_GUEST_INIT_FUNCTIONS_ONLY": "1",
-           "RIG_TRACING_DIR": tracing}
+def guest_function(function, **env):
+    """Run one function of guest-init.sh with RIG_* overrides; its stdout lines."""
+    env = dict(env, PATH=os.environ["PATH"], RIG_GUEST_INIT_FUNCTIONS_ONLY="1")
     proc = subprocess.run(
-        [BUSYBOX, "sh", "-c", '. "$1"; pin_tracepoints', "sh",
+        [BUSYBOX, "sh", "-c", '. "$1"; ' + function, "sh",
          os.path.join(REPO, "rig", "guest-init.sh")],
         capture_output=True, text=True, timeout=30, env=env)
     assert proc.returncode == 0, proc.stderr
     return proc.stdout.splitlines()
+
+
+def pin_tracepoints(tracing):
+    return guest_function("pin_tracepoints", RIG_TRACING_DIR=tracing)
 
 
 def test_pin_tracepoints_makes_two_silent_instances(tmp_path):
@@ -118,3 +122,41 @@ def test_pin_tracepoints_makes_two_silent_instances(tmp_path):
 
 def test_pin_tracepoints_without_tracefs_does_nothing(tmp_path):
     assert pin_tracepoints(str(tmp_path / "none")) == []
+
+
+def pin_kvm_keys(kvm_pin):
+    return guest_function("pin_kvm_keys", RIG_KVM_PIN=kvm_pin)
+
+
+def test_pin_kvm_keys_says_when_the_pin_fails(tmp_path):
+    """A KVM that refuses rig-kvm-pin's VMs is in the run's record, and the
+    tests still run (they find out about KVM for themselves)."""
+    pin = tmp_path / "rig-kvm-pin"
+    pin.write_text("#!/bin/sh\necho 'rig-kvm-pin: KVM_CREATE_VM: nope' >&2\nexit 1\n")
+    pin.chmod(0o755)
+    assert pin_kvm_keys(str(pin)) == ["# env: pinned_kvm_keys=none (rig-kvm-pin failed: exit 1)"]
+
+
+def test_pin_kvm_keys_passes_the_pins_own_line(tmp_path):
+    pin = tmp_path / "rig-kvm-pin"
+    pin.write_text("#!/bin/sh\necho '# env: pinned_kvm_keys=a,b'\n")
+    pin.chmod(0o755)
+    assert pin_kvm_keys(str(pin)) == ["# env: pinned_kvm_keys=a,b"]
+
+
+def test_pin_kvm_keys_without_the_program_does_nothing(tmp_path):
+    assert pin_kvm_keys(str(tmp_path / "none")) == []
+
+
+def test_kvm_pin_program_without_kvm(tmp_path):
+    """rig/guest-kvm-pin.c builds warning-free, and without /dev/kvm (this
+    host, or a guest whose KVM did not come up) pins nothing, says why and
+    exits 0, leaving no process behind."""
+    if os.path.exists("/dev/kvm"):
+        pytest.skip("this host has /dev/kvm: the program would pin keys on the host")
+    out = tmp_path / "rig-kvm-pin"
+    subprocess.run(["gcc", "-O2", "-Wall", "-Wextra", "-Werror", "-o", str(out),
+                    os.path.join(REPO, "rig", "guest-kvm-pin.c")], check=True)
+    proc = subprocess.run([str(out)], capture_output=True, text=True, timeout=10)
+    assert proc.returncode == 0, proc.stderr
+    assert proc.stdout.startswith("# env: pinned_kvm_keys=none (/dev/kvm: ")

@@ -32,10 +32,13 @@ def test_subdirectory_programs_get_their_directories(tmp_path):
         (bindir / prog).write_text("")
     for f in ("plan", "expect"):
         (tmp_path / f).write_text("")
+    kvmpin = tmp_path / "rig-kvm-pin"
+    kvmpin.write_text("")
+    kvmpin.chmod(0o755)
     out = tmp_path / "initrd.gz"
     rig_bash('source rig/guest.sh; KERNEL_TREE=$1; initramfs_build "${@:2}"', str(tree),
              str(out), "/bin/busybox", str(tmp_path / "plan"), "tests",
-             str(tmp_path / "expect"), str(bindir), "demand_paging_test",
+             str(tmp_path / "expect"), str(kvmpin), str(bindir), "demand_paging_test",
              "x86_64/svm_vmcall_test", "x86_64/cpuid_test", "mm/hmm-tests",
              env={"RIG_CACHE": str(tmp_path / "cache")}, check=True)
     spec = gzip.decompress(out.read_bytes()).decode().splitlines()
@@ -47,3 +50,4 @@ def test_subdirectory_programs_get_their_directories(tmp_path):
     # Every directory comes before the files in it.
     assert max(spec.index("dir %s 0755 0 0" % d) for d in dirs) < \
         min(i for i, l in enumerate(spec) if l.startswith("file /rig/bin/"))
+    assert "file /usr/bin/rig-kvm-pin %s 0755 0 0" % kvmpin in spec
