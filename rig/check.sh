@@ -22,7 +22,7 @@ source "$REPO_DIR/rig/common.sh"
 # shellcheck source=rig/deps.sh
 source "$REPO_DIR/rig/deps.sh"
 
-readonly CHECK_DEBUG_TESTS_DEFAULT='young_bitmap_test,young_multi_test,mmu_lock_test*,nested_aging_test,page_idle_test'
+readonly CHECK_DEBUG_TESTS_DEFAULT='young_bitmap_test,young_multi_test,mmu_lock_test*,nested_aging_test,aging_race_test,page_idle_test'
 
 # counts_of LINE: "passed failed skipped" from a pytest or rig summary line.
 counts_of()

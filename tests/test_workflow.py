@@ -96,12 +96,13 @@ def test_every_job_caches_uploads_and_summarises(wf):
 
 
 def test_debug_job_runs_the_lockdep_pass_of_make_check(wf):
-    """The debug jobs' tests are make check's lockdep pass, per arch."""
+    """The debug jobs' tests are make check's lockdep pass, per arch (each
+    without the tests tests.list does not run there)."""
     with open(os.path.join(REPO, "rig", "check.sh"), encoding="utf-8") as f:
         text = f.read()
     default = text.split("CHECK_DEBUG_TESTS_DEFAULT='", 1)[1].split("'", 1)[0]
     tests = {i["arch"]: i["tests"] for i in wf["jobs"]["debug"]["strategy"]["matrix"]["include"]}
-    assert tests["x86_64"] == default
+    assert tests["x86_64"] == default.replace(",aging_race_test", "")
     assert tests["arm64"] == default.replace(",nested_aging_test", "")
 
 
