@@ -68,6 +68,9 @@ uint64_t vcpu_run_to_sync(struct kvm_vcpu *vcpu)
 		REPORT_GUEST_ASSERT(uc);
 		break;
 	default:
+		/* Where the guest was (e.g. a triple fault's SHUTDOWN): its registers. */
+		fprintf(stderr, "vCPU %u: state at the unexpected exit:\n", vcpu->id);
+		vcpu_dump(stderr, vcpu, 2);
 		TEST_FAIL("vCPU %u: unexpected exit %s, ucall %lu", vcpu->id,
 			  exit_reason_str(vcpu->run->exit_reason), uc.cmd);
 	}

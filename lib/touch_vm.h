@@ -52,7 +52,8 @@ void touch_vm_destroy(struct touch_vm *t);
 
 /*
  * Run @vcpu until its guest's next GUEST_SYNC and return the value synced;
- * a guest assertion or any other exit fails the test.
+ * a guest assertion or any other exit fails the test (any other exit after
+ * printing the vCPU's registers, for a triple fault's SHUTDOWN).
  */
 uint64_t vcpu_run_to_sync(struct kvm_vcpu *vcpu);
 
