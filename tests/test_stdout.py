@@ -146,6 +146,9 @@ SCENARIOS = {
                          r"\S+/configs/common.config\n\S+/configs/arm64.config\n"
                          r"\S+/configs/debug.config\n"),
     "counts_of": ("check.sh", "counts_of '3 failed, 217 passed in 4.29s'", r"217 3 0\n"),
+    "debug_tests_for": ("check.sh",
+                        "debug_tests_for 'young_bitmap_test,nested_aging_test,nope*' --arch arm64",
+                        r"young_bitmap_test,nope\*\n"),
     "cross_prefix": ("run_tests.sh", "cross_prefix arm64", r"aarch64-linux-gnu-\n"),
     "elapsed": ("run_tests.sh", "elapsed", r"\d\d:\d\d"),
     "gen_init_cpio_path": ("run_tests.sh", 'gen_init_cpio_path "$TREE"',
