@@ -54,7 +54,6 @@ static bool mglru_cap_sticks;
 const char *__mglru_test_setup(size_t swap_pages, unsigned int *caps, const char **feature)
 {
 	static char why[128];
-	const char *err;
 
 	*feature = KERNEL_EXPECT_LRU_GEN;
 	if (!lru_gen_usable()) {
@@ -79,13 +78,7 @@ const char *__mglru_test_setup(size_t swap_pages, unsigned int *caps, const char
 	*caps = lru_gen_set_caps(lru_gen_get_caps() | LRU_GEN_CAP_CORE);
 	mglru_cap_sticks = lru_gen_cap_sticks(LRU_GEN_CAP_SECONDARY_MMU_WALK);
 	*feature = KERNEL_EXPECT_ZRAM_SWAP;
-	err = __zram_swap_add(swap_pages * getpagesize());
-	if (err) {
-		snprintf(why, sizeof(why), "%s", err);
-		return why;
-	}
-	*feature = NULL;
-	return NULL;
+	return __zram_swap_add(swap_pages * getpagesize());
 }
 
 unsigned int mglru_test_setup(size_t swap_pages)
