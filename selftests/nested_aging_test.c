@@ -320,78 +320,6 @@ static bool page_idle_exact(const unsigned long *all, const unsigned long *want)
 	return ok;
 }
 
-static void run_lru_gen_checks(void);
-
-static void run_checks(void)
-{
-	unsigned long *p = bitmap_zalloc(NR_PAGES), *q = bitmap_zalloc(NR_PAGES);
-	unsigned long *all = bitmap_zalloc(NR_PAGES), *none = bitmap_zalloc(NR_PAGES);
-	unsigned long *young = bitmap_zalloc(NR_PAGES);
-	uint64_t bits[NR_PAGES / 64];
-	int r;
-
-	access_pattern_fill(all, NR_PAGES, PATTERN_ALL, seed);
-	access_pattern_fill(p, NR_PAGES, PATTERN_RANDOM, seed);
-	access_pattern_fill(q, NR_PAGES, PATTERN_RANDOM, seed + 1);
-
-	/* L2 maps the whole area through the shadow MMU, then ages it all. */
-	guest_touch(CMD_L2_TOUCH, all);
-	call(TMNY_CLEAR_YOUNG, page_hva(0), page_hva(NR_PAGES), NULL);
-	plain_test(young);
-	TEST_ASSERT(!access_pattern_weight(young, NR_PAGES), "Pages still young after clear_young");
-
-	guest_touch(CMD_L2_TOUCH, p);
-	plain_test(young);
-	ksft_test_result(same_pages("shadow_plain_test_exact", young, p),
-			 "shadow_plain_test_exact\n");
-
-	check_bitmap_exact_or_unreliable("shadow_bitmap_test_exact_or_unreliable", p);
-
-	r = call(TMNY_CLEAR_YOUNG, page_hva(0), page_hva(NR_PAGES), NULL);
-	plain_test(young);
-	ksft_test_result((r & TMNY_YOUNG) && same_pages("shadow_plain_clear_ages_l2", young, none),
-			 "shadow_plain_clear_ages_l2\n");
-
-	/*
-	 * Before idle page tracking: it sets PG_young on the pages whose
-	 * accessed bits it clears, and eviction takes that as a reference.
-	 */
-	run_lru_gen_checks();
-
-	if (page_idle_available())
-		ksft_test_result(page_idle_exact(all, p), "shadow_page_idle_exact\n");
-	else
-		ksft_test_result_missing(KERNEL_EXPECT_PAGE_IDLE, "no idle page tracking",
-					 "shadow_page_idle_exact");
-
-	/* Zap the shadow pages; L1 alone touches Q through the TDP MMU. */
-	zap_all();
-	guest_touch(CMD_L1_TOUCH, q);
-	r = bitmap_test(young);
-	ksft_print_msg("zapped_bitmap_test_reliable_exact: result 0x%x\n", r);
-	ksft_test_result(r == (TMNY_YOUNG | TMNY_YOUNG_FAST) &&
-			 same_pages("zapped_bitmap_test_reliable_exact", young, q),
-			 "zapped_bitmap_test_reliable_exact\n");
-
-	tmny_bits_from_pages(q, 0, NR_PAGES, bits);
-	r = call(TMNY_CLEAR_YOUNG_BITMAP, page_hva(0), page_hva(NR_PAGES), bits);
-	ksft_print_msg("zapped_bitmap_clear_reliable: result 0x%x\n", r);
-	plain_test(young);
-	ksft_test_result(r == (TMNY_YOUNG | TMNY_YOUNG_FAST) &&
-			 same_pages("zapped_bitmap_clear_reliable", young, none),
-			 "zapped_bitmap_clear_reliable\n");
-
-	/* The nested guest comes back, and with it the shadow MMU. */
-	guest_touch(CMD_L2_TOUCH, p);
-	check_bitmap_exact_or_unreliable("shadow_again_bitmap_exact_or_unreliable", p);
-
-	free(young);
-	free(none);
-	free(all);
-	free(q);
-	free(p);
-}
-
 static void age_memcg(struct lru_gen_lruvec *lruvec)
 {
 	mglru_age(memcg_path, memcg_id);
@@ -463,6 +391,76 @@ static void run_lru_gen_checks(void)
 	}
 	free(p);
 	free(all);
+}
+
+static void run_checks(void)
+{
+	unsigned long *p = bitmap_zalloc(NR_PAGES), *q = bitmap_zalloc(NR_PAGES);
+	unsigned long *all = bitmap_zalloc(NR_PAGES), *none = bitmap_zalloc(NR_PAGES);
+	unsigned long *young = bitmap_zalloc(NR_PAGES);
+	uint64_t bits[NR_PAGES / 64];
+	int r;
+
+	access_pattern_fill(all, NR_PAGES, PATTERN_ALL, seed);
+	access_pattern_fill(p, NR_PAGES, PATTERN_RANDOM, seed);
+	access_pattern_fill(q, NR_PAGES, PATTERN_RANDOM, seed + 1);
+
+	/* L2 maps the whole area through the shadow MMU, then ages it all. */
+	guest_touch(CMD_L2_TOUCH, all);
+	call(TMNY_CLEAR_YOUNG, page_hva(0), page_hva(NR_PAGES), NULL);
+	plain_test(young);
+	TEST_ASSERT(!access_pattern_weight(young, NR_PAGES), "Pages still young after clear_young");
+
+	guest_touch(CMD_L2_TOUCH, p);
+	plain_test(young);
+	ksft_test_result(same_pages("shadow_plain_test_exact", young, p),
+			 "shadow_plain_test_exact\n");
+
+	check_bitmap_exact_or_unreliable("shadow_bitmap_test_exact_or_unreliable", p);
+
+	r = call(TMNY_CLEAR_YOUNG, page_hva(0), page_hva(NR_PAGES), NULL);
+	plain_test(young);
+	ksft_test_result((r & TMNY_YOUNG) && same_pages("shadow_plain_clear_ages_l2", young, none),
+			 "shadow_plain_clear_ages_l2\n");
+
+	/*
+	 * Before idle page tracking: it sets PG_young on the pages whose
+	 * accessed bits it clears, and eviction takes that as a reference.
+	 */
+	run_lru_gen_checks();
+
+	if (page_idle_available())
+		ksft_test_result(page_idle_exact(all, p), "shadow_page_idle_exact\n");
+	else
+		ksft_test_result_missing(KERNEL_EXPECT_PAGE_IDLE, "no idle page tracking",
+					 "shadow_page_idle_exact");
+
+	/* Zap the shadow pages; L1 alone touches Q through the TDP MMU. */
+	zap_all();
+	guest_touch(CMD_L1_TOUCH, q);
+	r = bitmap_test(young);
+	ksft_print_msg("zapped_bitmap_test_reliable_exact: result 0x%x\n", r);
+	ksft_test_result(r == (TMNY_YOUNG | TMNY_YOUNG_FAST) &&
+			 same_pages("zapped_bitmap_test_reliable_exact", young, q),
+			 "zapped_bitmap_test_reliable_exact\n");
+
+	tmny_bits_from_pages(q, 0, NR_PAGES, bits);
+	r = call(TMNY_CLEAR_YOUNG_BITMAP, page_hva(0), page_hva(NR_PAGES), bits);
+	ksft_print_msg("zapped_bitmap_clear_reliable: result 0x%x\n", r);
+	plain_test(young);
+	ksft_test_result(r == (TMNY_YOUNG | TMNY_YOUNG_FAST) &&
+			 same_pages("zapped_bitmap_clear_reliable", young, none),
+			 "zapped_bitmap_clear_reliable\n");
+
+	/* The nested guest comes back, and with it the shadow MMU. */
+	guest_touch(CMD_L2_TOUCH, p);
+	check_bitmap_exact_or_unreliable("shadow_again_bitmap_exact_or_unreliable", p);
+
+	free(young);
+	free(none);
+	free(all);
+	free(q);
+	free(p);
 }
 
 static void help(const char *name)
