@@ -108,6 +108,28 @@ void trace_instance_write(struct trace_instance *ti, const char *file,
 	kernel_file_write(path, val);
 }
 
+void trace_instance_enable(struct trace_instance *ti, const char *event, pid_t tid,
+			   const char *filter)
+{
+	char file[128], expr[512];
+	int len = 0;
+
+	if (tid && filter)
+		len = snprintf(expr, sizeof(expr), "common_pid == %d && (%s)", tid, filter);
+	else if (tid)
+		len = snprintf(expr, sizeof(expr), "common_pid == %d", tid);
+	else if (filter)
+		len = snprintf(expr, sizeof(expr), "%s", filter);
+	TEST_ASSERT((size_t)len < sizeof(expr), "The filter of %s is too long: %d characters",
+		    event, len);
+	TEST_ASSERT((size_t)snprintf(file, sizeof(file), "events/%s/filter", event) < sizeof(file),
+		    "tracefs event name too long: %s", event);
+	if (len)
+		trace_instance_write(ti, file, expr);
+	snprintf(file, sizeof(file), "events/%s/enable", event);
+	trace_instance_write(ti, file, "1");
+}
+
 void trace_instance_clear(struct trace_instance *ti)
 {
 	char path[256];

@@ -10,6 +10,7 @@
 
 #include <stdbool.h>
 #include <stddef.h>
+#include <sys/types.h>
 
 #define TRACEFS_DIR		"/sys/kernel/tracing"
 
@@ -29,9 +30,20 @@ bool tracefs_has_event(const char *event);
 void trace_instance_create(struct trace_instance *ti, const char *name);
 void trace_instance_destroy(struct trace_instance *ti);
 
-/* Write @val to the instance's file @file (e.g. "set_event_pid"). */
+/* Write @val to the instance's file @file (e.g. "buffer_size_kb"). */
 void trace_instance_write(struct trace_instance *ti, const char *file,
 			  const char *val);
+
+/*
+ * Record @event ("system/name") in the instance: only the events of the
+ * thread @tid (0: of every thread) that also match the event filter
+ * @filter (NULL: all).  The thread goes into the event's own filter
+ * ("common_pid == @tid"), never into set_event_pid: that hooks the sched
+ * tracepoints, and swapping their probes as a test starts and ends races
+ * with every context switch and wake-up of the system.
+ */
+void trace_instance_enable(struct trace_instance *ti, const char *event, pid_t tid,
+			   const char *filter);
 
 /* Empty the instance's buffer. */
 void trace_instance_clear(struct trace_instance *ti);

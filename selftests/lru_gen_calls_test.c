@@ -241,7 +241,6 @@ static void help(const char *name)
 int main(int argc, char *argv[])
 {
 	unsigned int caps;
-	char pid[32];
 	int opt, i;
 
 	while ((opt = getopt(argc, argv, "hn:")) != -1) {
@@ -269,10 +268,8 @@ int main(int argc, char *argv[])
 
 	trace_instance_create(&ti, INSTANCE_NAME);
 	trace_instance_write(&ti, "buffer_size_kb", TRACE_BUFFER_KB);
-	snprintf(pid, sizeof(pid), "%d", getpid());
-	trace_instance_write(&ti, "set_event_pid", pid);
-	trace_instance_write(&ti, "events/kvm/kvm_age_hva/enable", "1");
-	trace_instance_write(&ti, "events/kvm/kvm_test_age_hva/enable", "1");
+	trace_instance_enable(&ti, "kvm/kvm_age_hva", getpid(), NULL);
+	trace_instance_enable(&ti, "kvm/kvm_test_age_hva", getpid(), NULL);
 
 	all_pages = bitmap_zalloc(nr_pages);
 	access_pattern_fill(all_pages, nr_pages, PATTERN_ALL, 0);

@@ -215,7 +215,7 @@ int main(int argc, char *argv[])
 	unsigned long *all;
 	struct acquisitions a;
 	struct touch_vm *t;
-	char *host_mem, pid[32];
+	char *host_mem;
 	size_t i;
 
 	TEST_REQUIRE_FEATURE(KERNEL_EXPECT_LOCK_TRACE, tracefs_has_event("lock/lock_acquire"),
@@ -227,11 +227,8 @@ int main(int argc, char *argv[])
 	ksft_set_plan(1 + 2 * ARRAY_SIZE(calls));
 
 	trace_instance_create(&ti, INSTANCE_NAME);
-	trace_instance_write(&ti, "events/lock/lock_acquire/filter",
-			     "name ~ \"" MMU_LOCK_CLASS_GLOB "\"");
-	snprintf(pid, sizeof(pid), "%d", getpid());
-	trace_instance_write(&ti, "set_event_pid", pid);
-	trace_instance_write(&ti, "events/lock/lock_acquire/enable", "1");
+	trace_instance_enable(&ti, "lock/lock_acquire", getpid(),
+			      "name ~ \"" MMU_LOCK_CLASS_GLOB "\"");
 
 	t = touch_vm_create(NR_PAGES);
 	all = bitmap_zalloc(NR_PAGES);
