@@ -245,15 +245,17 @@ run_plan()
 
 # pin_tracepoints: give each tracepoint the tests trace two probes for the
 # whole boot, in two tracefs instances of the rig's that trace nothing
-# (tracing off, a pid filter on init), so that a test enabling one registers
-# a third probe and patches no kernel text.  Registering the first or the
-# second probe of a tracepoint rewrites its call sites (the static key, the
-# static call to the probe or to the iterator) with text_poke_bp(), and
-# under x86 TCG a vCPU running such a site while another rewrites it
-# sometimes executes the temporary int3 after the rewrite is done
-# ("Oops: int3" in __schedule() as a test wrote set_event_pid).  Which
-# events: the tests' (sched via set_event_pid, KVM's aging and fault
-# events, lock_acquire).
+# (tracing off), so that a test enabling one registers a third probe and
+# patches no kernel text.  Registering the first or the second probe of a
+# tracepoint rewrites its call sites (the static key, the static call to
+# the probe or to the iterator) with text_poke_bp(), and under x86 TCG a
+# vCPU running such a site while another rewrites it sometimes executes
+# the temporary int3 after the rewrite is done ("Oops: int3" in
+# __schedule() as a test wrote set_event_pid).  Which events: the tests'
+# (KVM's aging, fault, exit and exception events, lock_acquire).  The
+# tests filter by thread with each event's own filter, not with
+# set_event_pid, whose sched probes a test would add and remove under
+# every context switch.
 pin_tracepoints()
 {
 	local i t ev pinned=0
@@ -263,9 +265,9 @@ pin_tracepoints()
 		t=$TRACING_DIR/instances/rig_pin$i
 		mkdir "$t" 2>/dev/null || continue
 		echo 0 > "$t/tracing_on"
-		echo 1 > "$t/set_event_pid"
 		for ev in kvm/kvm_age_hva kvm/kvm_test_age_hva kvm/kvm_guest_fault \
-			kvmmmu/kvm_tdp_mmu_spte_changed lock/lock_acquire; do
+			kvm/kvm_exit kvm/kvm_inj_exception kvmmmu/kvm_tdp_mmu_spte_changed \
+			lock/lock_acquire; do
 			[ -e "$t/events/$ev/enable" ] || continue
 			echo 1 > "$t/events/$ev/enable" && pinned=$((pinned + 1))
 		done

@@ -109,15 +109,31 @@ def pin_tracepoints(tracing):
 
 
 def test_pin_tracepoints_makes_two_silent_instances(tmp_path):
-    """Two instances of the rig's, tracing off, with a pid filter on init
-    (the sched probes) and the tests' events where the kernel has them (a
-    fake tracefs has none)."""
+    """Two instances of the rig's, tracing off, with no pid filter (whose
+    sched probes would run at every context switch); a fake tracefs has
+    none of the tests' events."""
     (tmp_path / "instances").mkdir()
     assert pin_tracepoints(str(tmp_path)) == ["# env: pinned_tracepoints=0"]
     for i in (0, 1):
         inst = tmp_path / "instances" / ("rig_pin%d" % i)
         assert (inst / "tracing_on").read_text() == "0\n"
-        assert (inst / "set_event_pid").read_text() == "1\n"
+        assert not (inst / "set_event_pid").exists()
+
+
+def test_pin_tracepoints_enables_the_events_the_kernel_has(tmp_path):
+    """tracefs fills a new instance with the kernel's events; a mkdir that
+    does the same with two of the tests' events: both enabled in both
+    instances, and counted once each."""
+    (tmp_path / "instances").mkdir()
+    fake_mkdir = ('mkdir() { command mkdir "$@" || return; for e in kvm/kvm_exit '
+                  'lock/lock_acquire; do command mkdir -p "$1/events/$e"; '
+                  'echo 0 > "$1/events/$e/enable"; done; }; ')
+    out = guest_function(fake_mkdir + "pin_tracepoints", RIG_TRACING_DIR=str(tmp_path))
+    assert out == ["# env: pinned_tracepoints=2"]
+    for i in (0, 1):
+        events = tmp_path / "instances" / ("rig_pin%d" % i) / "events"
+        for ev in ("kvm/kvm_exit", "lock/lock_acquire"):
+            assert (events / ev / "enable").read_text() == "1\n"
 
 
 def test_pin_tracepoints_without_tracefs_does_nothing(tmp_path):
