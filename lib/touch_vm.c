@@ -56,6 +56,8 @@ static void touch_vm_guest_code(void)
 	}
 }
 
+void (*vcpu_unexpected_exit_report)(struct kvm_vcpu *vcpu);
+
 uint64_t vcpu_run_to_sync(struct kvm_vcpu *vcpu)
 {
 	struct ucall uc;
@@ -71,6 +73,8 @@ uint64_t vcpu_run_to_sync(struct kvm_vcpu *vcpu)
 		/* Where the guest was (e.g. a triple fault's SHUTDOWN): its registers. */
 		fprintf(stderr, "vCPU %u: state at the unexpected exit:\n", vcpu->id);
 		vcpu_dump(stderr, vcpu, 2);
+		if (vcpu_unexpected_exit_report)
+			vcpu_unexpected_exit_report(vcpu);
 		TEST_FAIL("vCPU %u: unexpected exit %s, ucall %lu", vcpu->id,
 			  exit_reason_str(vcpu->run->exit_reason), uc.cmd);
 	}

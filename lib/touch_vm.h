@@ -53,9 +53,17 @@ void touch_vm_destroy(struct touch_vm *t);
 /*
  * Run @vcpu until its guest's next GUEST_SYNC and return the value synced;
  * a guest assertion or any other exit fails the test (any other exit after
- * printing the vCPU's registers, for a triple fault's SHUTDOWN).
+ * printing the vCPU's registers, for a triple fault's SHUTDOWN, and
+ * calling vcpu_unexpected_exit_report if the test set it).
  */
 uint64_t vcpu_run_to_sync(struct kvm_vcpu *vcpu);
+
+/*
+ * A test's own account of an unexpected exit (e.g. the exits it traced
+ * before it: KVM resets an SVM vCPU at a SHUTDOWN, so its registers are
+ * the reset state by then); NULL: none.
+ */
+extern void (*vcpu_unexpected_exit_report)(struct kvm_vcpu *vcpu);
 
 /* Let the guest touch the pages of @pattern (@t->nr_pages bits). */
 void touch_vm_touch(struct touch_vm *t, const unsigned long *pattern);

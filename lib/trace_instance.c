@@ -5,6 +5,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -178,5 +179,29 @@ size_t trace_instance_for_each(struct trace_instance *ti,
 			fn(line, arg);
 	}
 	fclose(f);
+	return count;
+}
+
+size_t trace_instance_print_tail(struct trace_instance *ti, size_t nr, const char *prefix)
+{
+	char path[256], line[1024], (*lines)[1024];
+	size_t count = 0, i;
+	FILE *f;
+
+	trace_instance_path(ti, "trace", path, sizeof(path));
+	lines = calloc(nr ?: 1, sizeof(*lines));
+	f = fopen(path, "r");
+	TEST_ASSERT(lines && f, "Cannot read %s", path);
+	while (fgets(line, sizeof(line), f)) {
+		if (line[0] == '#')
+			continue;
+		if (nr)
+			memcpy(lines[count % nr], line, sizeof(line));
+		count++;
+	}
+	fclose(f);
+	for (i = count > nr ? count - nr : 0; i < count; i++)
+		fprintf(stderr, "%s%s", prefix, lines[i % nr]);
+	free(lines);
 	return count;
 }

@@ -60,4 +60,12 @@ void trace_instance_stop(struct trace_instance *ti);
 size_t trace_instance_for_each(struct trace_instance *ti,
 			       void (*fn)(const char *line, void *arg), void *arg);
 
+/*
+ * Print the last @nr events in the instance's buffer to stderr, each after
+ * @prefix; for a buffer that may have overwritten older events (no
+ * assertion on lost events, unlike trace_instance_for_each()).  Returns
+ * the number of events read.
+ */
+size_t trace_instance_print_tail(struct trace_instance *ti, size_t nr, const char *prefix);
+
 #endif /* SELFTEST_KVM_TRACE_INSTANCE_H */

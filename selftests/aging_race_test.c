@@ -43,7 +43,11 @@
  *
  * The counts are read from tracepoints in a tracefs instance of the test's
  * own, filtered to the thread that makes the events (x86: the main thread;
- * arm64: the vCPU's).
+ * arm64: the vCPU's).  A second instance keeps the vCPU's last exits to
+ * KVM (and on x86 the exceptions KVM injected), which the test prints if
+ * the vCPU exits to it unexpectedly: a triple fault's SHUTDOWN leaves an
+ * SVM vCPU in its reset state, so only the trace says where the guest was.  Both are set up before the guest
+ * first runs, so that no probe is added while its tracepoint fires.
  *
  * Needs the test driver and a fast path (KVM ages without the exclusive
  * lock: arm64, x86 with the TDP MMU and Accessed bits); elsewhere aging
@@ -52,8 +56,7 @@
  * Limits: one vCPU; 4 KiB pages (dirty logging maps no huge pages); arm64's
  * aging retries and x86's vCPU-side losses are not counted.
  *
- * System state it changes: a tracefs instance recording the kvm age
- * events.  All of it is put back when the test ends, by whatever means
+ * System state it changes: two tracefs instances recording kvm events.  All of it is put back when the test ends, by whatever means
  * except SIGKILL (restore_at_exit()).
  */
 #include <errno.h>
@@ -86,6 +89,10 @@
 #define TEST_GPA		0x40000000UL
 #define INSTANCE_NAME		"aging_race_test"
 #define TRACE_BUFFER_KB		"16384"
+#define EXITS_INSTANCE_NAME	"aging_race_test_exits"
+/* The vCPU's last exits: a small ring buffer, and the tail printed. */
+#define EXITS_BUFFER_KB		"64"
+#define EXITS_PRINTED		24
 /* Rounds between two reads of the trace buffer: well within its size. */
 #define ROUNDS_PER_READ		128
 /* How long the guest may take for two passes before it counts as stuck. */
@@ -120,9 +127,10 @@ static struct kvm_vcpu *vcpu;
 static char *mem;
 static uint64_t *passes;		/* host view of guest_passes (READ_ONCE) */
 static bool *stop;		/* host view of guest_stop (WRITE_ONCE) */
-static struct trace_instance ti;
+static struct trace_instance ti, exits_ti;
 static int tmny_fd = -1;
 static pid_t vcpu_tid;
+static pthread_barrier_t vcpu_go;
 
 /* What the harvester found. */
 static struct {
@@ -152,12 +160,26 @@ static bool wait_for_pass(uint64_t pass)
 	return true;
 }
 
-/* Run the guest until it stops (its GUEST_SYNC). */
+/*
+ * Run the guest until it stops (its GUEST_SYNC), once the main thread has
+ * set up the tracing of this thread's events.
+ */
 static void *vcpu_thread(void *arg)
 {
-	WRITE_ONCE(vcpu_tid, syscall(SYS_gettid));
+	vcpu_tid = syscall(SYS_gettid);
+	pthread_barrier_wait(&vcpu_go);
+	pthread_barrier_wait(&vcpu_go);
 	vcpu_run_to_sync(vcpu);
 	return NULL;
+}
+
+/* At an unexpected exit of the vCPU: its last exits, up to that one. */
+static void print_last_exits(struct kvm_vcpu *vcpu)
+{
+	trace_instance_stop(&exits_ti);
+	fprintf(stderr, "vCPU %u: its last exits to KVM, the latest last:\n", vcpu->id);
+	if (!trace_instance_print_tail(&exits_ti, EXITS_PRINTED, "  "))
+		fprintf(stderr, "  none traced\n");
 }
 
 /*
@@ -208,6 +230,7 @@ struct race_count {
 
 #if defined(__x86_64__)
 #define RACE_EVENTS	{ "kvm/kvm_age_hva", "kvmmmu/kvm_tdp_mmu_spte_changed" }
+#define EXIT_EVENTS	{ "kvm/kvm_exit", "kvm/kvm_inj_exception" }
 
 static void end_call(struct race_count *rc)
 {
@@ -244,10 +267,11 @@ static void end_count(struct race_count *rc)
 
 static pid_t traced_tid(void)
 {
-	return syscall(SYS_gettid);
+	return getpid();
 }
 #elif defined(__aarch64__)
 #define RACE_EVENTS	{ "kvm/kvm_guest_fault" }
+#define EXIT_EVENTS	{ "kvm/kvm_exit" }
 
 #define ESR_FSC_MASK		0x3fUL
 #define ESR_FSC_PERM_L0		0x0cUL
@@ -286,7 +310,7 @@ static void end_count(struct race_count *rc)
 
 static pid_t traced_tid(void)
 {
-	return READ_ONCE(vcpu_tid);
+	return vcpu_tid;
 }
 #endif
 
@@ -349,12 +373,12 @@ static void help(const char *name)
 int main(int argc, char *argv[])
 {
 	static const char * const events[] = RACE_EVENTS;
+	static const char * const exit_events[] = EXIT_EVENTS;
 	size_t not_young = 0, races = 0, page, lost = 0;
 	int *results, opt, round = 0, batch = 0;
 	bool progress = true;
 	pthread_t vcpu_pthread;
 	uint64_t last, start, end, max_end;
-	char tid[32], path[128];
 	unsigned int i;
 
 	while ((opt = getopt(argc, argv, "hn:pt:T:")) != -1) {
@@ -386,6 +410,10 @@ int main(int argc, char *argv[])
 		TEST_REQUIRE_FEATURE(KERNEL_EXPECT_KVM, tracefs_has_event(events[i]),
 				     "no tracepoint %s in %s (CONFIG_FTRACE, tracefs)",
 				     events[i], TRACEFS_DIR);
+	for (i = 0; i < ARRAY_SIZE(exit_events); i++)
+		TEST_REQUIRE_FEATURE(KERNEL_EXPECT_KVM, tracefs_has_event(exit_events[i]),
+				     "no tracepoint %s in %s (CONFIG_FTRACE, tracefs)",
+				     exit_events[i], TRACEFS_DIR);
 
 	ksft_print_header();
 	ksft_set_plan(4);
@@ -402,18 +430,24 @@ int main(int argc, char *argv[])
 	passes = addr_gva2hva(vm, (vm_vaddr_t)&guest_passes);
 	stop = addr_gva2hva(vm, (vm_vaddr_t)&guest_stop);
 
+	pthread_barrier_init(&vcpu_go, NULL, 2);
 	pthread_create(&vcpu_pthread, NULL, vcpu_thread, NULL);
-	TEST_ASSERT(wait_for_pass(1), "The guest completed no pass in %d s", PROGRESS_TIMEOUT_S);
-	pthread_create(&harvester.thread, NULL, harvester_thread, NULL);
+	pthread_barrier_wait(&vcpu_go);
 
 	trace_instance_create(&ti, INSTANCE_NAME);
 	trace_instance_write(&ti, "buffer_size_kb", TRACE_BUFFER_KB);
-	snprintf(tid, sizeof(tid), "%d", traced_tid());
-	trace_instance_write(&ti, "set_event_pid", tid);
-	for (i = 0; i < ARRAY_SIZE(events); i++) {
-		snprintf(path, sizeof(path), "events/%s/enable", events[i]);
-		trace_instance_write(&ti, path, "1");
-	}
+	for (i = 0; i < ARRAY_SIZE(events); i++)
+		trace_instance_enable(&ti, events[i], traced_tid(), NULL);
+	trace_instance_create(&exits_ti, EXITS_INSTANCE_NAME);
+	trace_instance_write(&exits_ti, "buffer_size_kb", EXITS_BUFFER_KB);
+	for (i = 0; i < ARRAY_SIZE(exit_events); i++)
+		trace_instance_enable(&exits_ti, exit_events[i], vcpu_tid, NULL);
+	trace_instance_start(&exits_ti);
+	vcpu_unexpected_exit_report = print_last_exits;
+
+	pthread_barrier_wait(&vcpu_go);
+	TEST_ASSERT(wait_for_pass(1), "The guest completed no pass in %d s", PROGRESS_TIMEOUT_S);
+	pthread_create(&harvester.thread, NULL, harvester_thread, NULL);
 	trace_instance_start(&ti);
 
 	start = now_ms();
@@ -465,6 +499,8 @@ int main(int argc, char *argv[])
 			       max_seconds);
 	ksft_test_result(races, "races_hit\n");
 
+	vcpu_unexpected_exit_report = NULL;
+	trace_instance_destroy(&exits_ti);
 	trace_instance_destroy(&ti);
 	if (progress)
 		kvm_vm_free(vm);
