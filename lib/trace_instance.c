@@ -44,6 +44,9 @@ static int __trace_instance_remove(struct trace_instance *ti)
 	char path[256];
 	int ret;
 
+	if (ti->marker_fd >= 0)
+		close(ti->marker_fd);
+	ti->marker_fd = -1;
 	snprintf(path, sizeof(path), "%s/tracing_on", ti->dir);
 	ret = __kernel_file_write(path, "0");
 	snprintf(path, sizeof(path), "%s/events/enable", ti->dir);
@@ -81,6 +84,7 @@ void trace_instance_create(struct trace_instance *ti, const char *name)
 		restore_registered = true;
 	}
 	snprintf(ti->dir, sizeof(ti->dir), TRACEFS_DIR "/instances/%s", name);
+	ti->marker_fd = -1;
 	if (rmdir(ti->dir))
 		TEST_ASSERT(errno == ENOENT, "Cannot remove the stale tracefs instance %s", ti->dir);
 	TEST_ASSERT(!mkdir(ti->dir, 0700), "Cannot create the tracefs instance %s", ti->dir);
@@ -129,6 +133,22 @@ void trace_instance_enable(struct trace_instance *ti, const char *event, pid_t t
 		trace_instance_write(ti, file, expr);
 	snprintf(file, sizeof(file), "events/%s/enable", event);
 	trace_instance_write(ti, file, "1");
+}
+
+int trace_instance_mark(struct trace_instance *ti, const char *text)
+{
+	char path[256];
+	ssize_t len = strlen(text), ret;
+
+	if (ti->marker_fd < 0) {
+		trace_instance_path(ti, "trace_marker", path, sizeof(path));
+		ti->marker_fd = open(path, O_WRONLY);
+		TEST_ASSERT(ti->marker_fd >= 0, "Cannot open %s", path);
+	}
+	ret = write(ti->marker_fd, text, len);
+	if (ret < 0)
+		return -errno;
+	return ret == len ? 0 : -EIO;
 }
 
 void trace_instance_clear(struct trace_instance *ti)

@@ -16,6 +16,7 @@
 
 struct trace_instance {
 	char dir[128];
+	int marker_fd;		/* its trace_marker, once written; else -1 */
 };
 
 /* Whether tracefs has the event @event ("system/name"). */
@@ -44,6 +45,14 @@ void trace_instance_write(struct trace_instance *ti, const char *file,
  */
 void trace_instance_enable(struct trace_instance *ti, const char *event, pid_t tid,
 			   const char *filter);
+
+/*
+ * Write @text into the instance's buffer (trace_marker: a
+ * "tracing_mark_write: @text" line, ordered with the events by their
+ * time stamps, across CPUs with the "global" trace_clock).  Returns 0, or
+ * -errno (-EBADF while the instance's tracing is off).
+ */
+int trace_instance_mark(struct trace_instance *ti, const char *text);
 
 /* Empty the instance's buffer. */
 void trace_instance_clear(struct trace_instance *ti);
