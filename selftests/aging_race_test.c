@@ -109,6 +109,8 @@
 #define EXITS_PRINTED		24
 /* Rounds between two reads of the trace buffer: well within its size. */
 #define ROUNDS_PER_READ		128
+/* How long the threads that wait for the guest sleep between two looks. */
+#define POLL_US			1000
 /* How long the guest may take for two passes before it counts as stuck. */
 #define PROGRESS_TIMEOUT_S	30
 
@@ -170,7 +172,7 @@ static bool wait_for_pass(uint64_t pass)
 	while (READ_ONCE(*passes) < pass) {
 		if (now_ms() > deadline)
 			return false;
-		usleep(20);
+		usleep(POLL_US);
 	}
 	return true;
 }
@@ -188,7 +190,7 @@ static void *vcpu_thread(void *arg)
 	return NULL;
 }
 
-/* At an unexpected exit of the vCPU: its last exits, up to that one. */
+/* At an unexpected exit of the vCPU, or when it is stuck: its last exits. */
 static void print_last_exits(struct kvm_vcpu *vcpu)
 {
 	trace_instance_stop(&exits_ti);
@@ -213,7 +215,7 @@ static void *harvester_thread(void *arg)
 	while (!READ_ONCE(harvester.done)) {
 		before = READ_ONCE(*passes);
 		if (before < after + 2) {
-			usleep(20);
+			usleep(POLL_US);
 			continue;
 		}
 		/* Only while tracing is on: lost marks do not matter. */
@@ -533,6 +535,7 @@ int main(int argc, char *argv[])
 	} else {
 		ksft_print_msg("  the guest completed no two passes in %d s: a fault that never resolves?\n",
 			       PROGRESS_TIMEOUT_S);
+		print_last_exits(vcpu);
 	}
 
 	ksft_print_msg("%d rounds of %zu %s clears in %.1f s; %lu guest passes; %zu dirty log harvests; %zu races hit\n",
