@@ -504,17 +504,15 @@ int main(int argc, char *argv[])
 			progress = false;
 			break;
 		}
-		if (control) {
-			round++;
-			continue;
-		}
-		clear_round(round++, results + batch * nr_pages, &not_young);
+		if (!control)
+			clear_round(round, results + batch * nr_pages, &not_young);
+		round++;
 		if (++batch == ROUNDS_PER_READ) {
-			races += read_races(results, batch * nr_pages);
+			races += read_races(results, control ? 0 : batch * nr_pages);
 			batch = 0;
 		}
 	}
-	races += read_races(results, batch * nr_pages);
+	races += read_races(results, control ? 0 : batch * nr_pages);
 
 	last = READ_ONCE(*passes);
 	if (progress && !wait_for_pass(last + 2))
