@@ -351,12 +351,12 @@ static pid_t traced_tid(void)
 }
 #endif
 
-/* The races of the batch of clears that returned @results. */
-static size_t read_races(const int *results, size_t nr_results)
+/* The races of a batch of @rounds rounds, whose clears returned @results. */
+static size_t read_races(const int *results, size_t rounds)
 {
 	struct race_count rc = {
 		.results = results,
-		.nr_results = nr_results,
+		.nr_results = control ? 0 : rounds * nr_pages,
 		.run_ipa = -1,
 		.harvesting = true,
 		.harvested = true,
@@ -394,6 +394,17 @@ static void clear_round(int round, int *results, size_t *not_young)
 				       round, page, r,
 				       !plain_only && (page + round) % 2 ? "bitmap" : "plain");
 	}
+}
+
+/* Skip, or fail where the kernel has them, without the @nr tracepoints. */
+static void require_events(const char * const *events, size_t nr)
+{
+	size_t i;
+
+	for (i = 0; i < nr; i++)
+		TEST_REQUIRE_FEATURE(KERNEL_EXPECT_KVM, tracefs_has_event(events[i]),
+				     "no tracepoint %s in %s (CONFIG_FTRACE, tracefs)",
+				     events[i], TRACEFS_DIR);
 }
 
 static void help(const char *name)
@@ -449,14 +460,8 @@ int main(int argc, char *argv[])
 	tmny_fd = tmny_open();
 	__TEST_REQUIRE(tmny_fast_path(),
 		       "KVM ages this MMU with mmu_lock held for write: nothing can race");
-	for (i = 0; i < ARRAY_SIZE(events); i++)
-		TEST_REQUIRE_FEATURE(KERNEL_EXPECT_KVM, tracefs_has_event(events[i]),
-				     "no tracepoint %s in %s (CONFIG_FTRACE, tracefs)",
-				     events[i], TRACEFS_DIR);
-	for (i = 0; i < ARRAY_SIZE(exit_events); i++)
-		TEST_REQUIRE_FEATURE(KERNEL_EXPECT_KVM, tracefs_has_event(exit_events[i]),
-				     "no tracepoint %s in %s (CONFIG_FTRACE, tracefs)",
-				     exit_events[i], TRACEFS_DIR);
+	require_events(events, ARRAY_SIZE(events));
+	require_events(exit_events, ARRAY_SIZE(exit_events));
 
 	ksft_print_header();
 	ksft_set_plan(4);
@@ -508,11 +513,11 @@ int main(int argc, char *argv[])
 			clear_round(round, results + batch * nr_pages, &not_young);
 		round++;
 		if (++batch == ROUNDS_PER_READ) {
-			races += read_races(results, control ? 0 : batch * nr_pages);
+			races += read_races(results, batch);
 			batch = 0;
 		}
 	}
-	races += read_races(results, control ? 0 : batch * nr_pages);
+	races += read_races(results, batch);
 
 	last = READ_ONCE(*passes);
 	if (progress && !wait_for_pass(last + 2))
