@@ -127,15 +127,19 @@ static inline bool tmny_fast_path(void)
 #include "kernel_expect.h"
 
 /*
- * The main() of a test built in a tree without the driver: a skip, or a
- * failure where the runner knows the kernel was built with the driver.
+ * Built in a tree without the driver: a skip, or a failure where the runner
+ * knows the kernel was built with the driver.
  */
+#define TMNY_REQUIRE_DRIVER()							\
+	TEST_REQUIRE_FEATURE(KERNEL_EXPECT_TEST_DRIVER, false,			\
+			     "built without lib/test_mmu_notifier_young_uapi.h: "	\
+			     "the kernel has no MMU notifier test driver")
+
+/* The main() of a test that needs the driver for everything it does. */
 #define TMNY_MAIN_WITHOUT_DRIVER()						\
 int main(void)									\
 {										\
-	TEST_REQUIRE_FEATURE(KERNEL_EXPECT_TEST_DRIVER, false,			\
-			     "built without lib/test_mmu_notifier_young_uapi.h: "	\
-			     "the kernel has no MMU notifier test driver");	\
+	TMNY_REQUIRE_DRIVER();							\
 }
 #endif
 

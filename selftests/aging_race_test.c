@@ -62,13 +62,16 @@
  * clears_report_young skips, and races_hit becomes
  * no_race_without_clears: the counter must count nothing there, or what
  * it counts is not aging's races.  A failure of the other cases there
- * did not need aging at all.
+ * did not need aging at all.  The control needs neither the driver nor a
+ * fast path, so it also runs on a kernel without the series: whether a
+ * failure needs the series at all.
  *
  * Limits: one vCPU; 4 KiB pages (dirty logging maps no huge pages); arm64's
  * aging retries and x86's vCPU-side losses are not counted.
  *
- * System state it changes: two tracefs instances recording kvm events.  All of it is put back when the test ends, by whatever means
- * except SIGKILL (restore_at_exit()).
+ * System state it changes: two tracefs instances recording kvm events.
+ * All of it is put back when the test ends, by whatever means except
+ * SIGKILL (restore_at_exit()).
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -91,8 +94,6 @@
 #include "tmny.h"
 #include "touch_vm.h"
 #include "trace_instance.h"
-
-#ifdef HAVE_TMNY_UAPI
 
 #define TEST_PAGE_SIZE		4096UL
 #define MAX_PAGES		512
@@ -190,15 +191,6 @@ static void *vcpu_thread(void *arg)
 	return NULL;
 }
 
-/* At an unexpected exit of the vCPU, or when it is stuck: its last exits. */
-static void print_last_exits(struct kvm_vcpu *vcpu)
-{
-	trace_instance_stop(&exits_ti);
-	fprintf(stderr, "vCPU %u: its last exits to KVM, the latest last:\n", vcpu->id);
-	if (!trace_instance_print_tail(&exits_ti, EXITS_PRINTED, "  "))
-		fprintf(stderr, "  none traced\n");
-}
-
 /*
  * Harvest the dirty log after every whole pass of the guest: a pass that
  * started after the previous harvest returned and ended before this one
@@ -238,7 +230,7 @@ static void *harvester_thread(void *arg)
 
 /* The races in the trace of a batch of rounds. */
 struct race_count {
-	const int *results;	/* what each clear of the batch returned */
+	const bool *young;	/* whether each clear of the batch said young */
 	size_t nr_results;
 	size_t call;		/* clears seen so far (kvm_age_hva events) */
 	bool changed;		/* the current clear cleared an SPTE */
@@ -256,7 +248,7 @@ struct race_count {
 
 static void end_call(struct race_count *rc)
 {
-	if (rc->call && !rc->changed && (rc->results[rc->call - 1] & TMNY_YOUNG))
+	if (rc->call && !rc->changed && rc->young[rc->call - 1])
 		rc->races++;
 }
 
@@ -290,6 +282,27 @@ static void end_count(struct race_count *rc)
 static pid_t traced_tid(void)
 {
 	return getpid();
+}
+
+/*
+ * The guest's own page table entries for @gva, as the host sees them: the
+ * trace of a triple fault showed a reserved-bit page fault on an
+ * instruction fetch, and this tells whether the guest's tables had one.
+ */
+static void print_guest_walk(const char *what, uint64_t gva)
+{
+	uint64_t *table = addr_gpa2hva(vm, vm->pgd), entry;
+	int level, index;
+
+	fprintf(stderr, "  the guest's page table walk of %s (0x%lx):\n", what, gva);
+	for (level = 4; level >= 1; level--) {
+		index = (gva >> (PAGE_SHIFT + 9 * (level - 1))) & 0x1ff;
+		entry = table[index];
+		fprintf(stderr, "    level %d [%d] 0x%016lx\n", level, index, entry);
+		if (!(entry & PTE_PRESENT_MASK) || (level > 1 && (entry & PTE_LARGE_MASK)))
+			break;
+		table = addr_gpa2hva(vm, PTE_GET_PA(entry));
+	}
 }
 #elif defined(__aarch64__)
 #define RACE_EVENTS	{ "kvm/kvm_guest_fault" }
@@ -351,11 +364,24 @@ static pid_t traced_tid(void)
 }
 #endif
 
-/* The races of a batch of @rounds rounds, whose clears returned @results. */
-static size_t read_races(const int *results, size_t rounds)
+/* At an unexpected exit of the vCPU, or when it is stuck: its last exits. */
+static void print_last_exits(struct kvm_vcpu *vcpu)
+{
+	trace_instance_stop(&exits_ti);
+	fprintf(stderr, "vCPU %u: its last exits to KVM, the latest last:\n", vcpu->id);
+	if (!trace_instance_print_tail(&exits_ti, EXITS_PRINTED, "  "))
+		fprintf(stderr, "  none traced\n");
+#ifdef __x86_64__
+	print_guest_walk("its code", (uint64_t)guest_code);
+	print_guest_walk("the test area", TEST_GPA);
+#endif
+}
+
+/* The races of a batch of @rounds rounds, whose clears said @young. */
+static size_t read_races(const bool *young, size_t rounds)
 {
 	struct race_count rc = {
-		.results = results,
+		.young = young,
 		.nr_results = control ? 0 : rounds * nr_pages,
 		.run_ipa = -1,
 		.harvesting = true,
@@ -369,8 +395,9 @@ static size_t read_races(const int *results, size_t rounds)
 	return rc.races;
 }
 
+#ifdef HAVE_TMNY_UAPI
 /* One round: clear every page once, each with its own call. */
-static void clear_round(int round, int *results, size_t *not_young)
+static void clear_round(int round, bool *young, size_t *not_young)
 {
 	uint64_t bitmap, start;
 	size_t page;
@@ -388,13 +415,32 @@ static void clear_round(int round, int *results, size_t *not_young)
 		TEST_ASSERT(r >= 0, "clear_young of page %zu: %s", page, strerror(-r));
 		TEST_ASSERT(!(r & TMNY_YOUNG_BITMAP_UNRELIABLE),
 			    "clear_young of page %zu returned 0x%x with a fast path", page, r);
-		results[page] = r;
-		if (!(r & TMNY_YOUNG) && (*not_young)++ < 8)
+		young[page] = r & TMNY_YOUNG;
+		if (!young[page] && (*not_young)++ < 8)
 			ksft_print_msg("  round %d: page %zu was young, clear_young returned 0x%x (%s)\n",
 				       round, page, r,
 				       !plain_only && (page + round) % 2 ? "bitmap" : "plain");
 	}
 }
+
+/* The clears need the driver and a fast path; the control run neither. */
+static void open_driver(void)
+{
+	tmny_fd = tmny_open();
+	__TEST_REQUIRE(tmny_fast_path(),
+		       "KVM ages this MMU with mmu_lock held for write: nothing can race");
+}
+#else /* !HAVE_TMNY_UAPI: the control run only */
+static void clear_round(int round, bool *young, size_t *not_young)
+{
+	TEST_FAIL("No clears without the MMU notifier test driver");
+}
+
+static void open_driver(void)
+{
+	TMNY_REQUIRE_DRIVER();
+}
+#endif
 
 /* Skip, or fail where the kernel has them, without the @nr tracepoints. */
 static void require_events(const char * const *events, size_t nr)
@@ -426,9 +472,10 @@ int main(int argc, char *argv[])
 	static const char * const events[] = RACE_EVENTS;
 	static const char * const exit_events[] = EXIT_EVENTS;
 	size_t not_young = 0, races = 0, page, lost = 0;
-	int *results, opt, round = 0, batch = 0;
+	int opt, round = 0, batch = 0;
 	bool progress = true;
 	pthread_t vcpu_pthread;
+	bool *young;
 	uint64_t last, start, end, max_end;
 	unsigned int i;
 
@@ -457,17 +504,16 @@ int main(int argc, char *argv[])
 	TEST_ASSERT(nr_pages <= MAX_PAGES, "-n takes 1 to %d pages", MAX_PAGES);
 	TEST_ASSERT(max_seconds >= seconds, "-T %d is less than -t %d", max_seconds, seconds);
 
-	tmny_fd = tmny_open();
-	__TEST_REQUIRE(tmny_fast_path(),
-		       "KVM ages this MMU with mmu_lock held for write: nothing can race");
+	if (!control)
+		open_driver();
 	require_events(events, ARRAY_SIZE(events));
 	require_events(exit_events, ARRAY_SIZE(exit_events));
 
 	ksft_print_header();
 	ksft_set_plan(4);
 
-	results = calloc(ROUNDS_PER_READ * nr_pages, sizeof(*results));
-	TEST_ASSERT(results, "calloc()");
+	young = calloc(ROUNDS_PER_READ * nr_pages, sizeof(*young));
+	TEST_ASSERT(young, "calloc()");
 	vm = vm_create_with_one_vcpu(&vcpu, guest_code);
 	vm_userspace_mem_region_add(vm, VM_MEM_SRC_ANONYMOUS, TEST_GPA, TEST_SLOT, nr_pages,
 				    KVM_MEM_LOG_DIRTY_PAGES);
@@ -510,14 +556,14 @@ int main(int argc, char *argv[])
 			break;
 		}
 		if (!control)
-			clear_round(round, results + batch * nr_pages, &not_young);
+			clear_round(round, young + batch * nr_pages, &not_young);
 		round++;
 		if (++batch == ROUNDS_PER_READ) {
-			races += read_races(results, batch);
+			races += read_races(young, batch);
 			batch = 0;
 		}
 	}
-	races += read_races(results, batch);
+	races += read_races(young, batch);
 
 	last = READ_ONCE(*passes);
 	if (progress && !wait_for_pass(last + 2))
@@ -565,11 +611,8 @@ int main(int argc, char *argv[])
 	trace_instance_destroy(&ti);
 	if (progress)
 		kvm_vm_free(vm);
-	free(results);
-	close(tmny_fd);
+	free(young);
+	if (tmny_fd >= 0)
+		close(tmny_fd);
 	ksft_finished();
 }
-
-#else /* !HAVE_TMNY_UAPI */
-TMNY_MAIN_WITHOUT_DRIVER()
-#endif
