@@ -173,11 +173,17 @@ void trace_instance_stop(struct trace_instance *ti)
 	trace_instance_write(ti, "tracing_on", "0");
 }
 
-size_t trace_instance_for_each(struct trace_instance *ti,
-			       void (*fn)(const char *line, void *arg), void *arg)
+#define TRACE_LINE_MAX	1024
+
+/*
+ * Call @fn on each event line of the instance's trace (@fn may be NULL);
+ * the number of events.  @lossless: fail if the ring lost any event.
+ */
+static size_t trace_instance_read(struct trace_instance *ti, bool lossless,
+				  void (*fn)(const char *line, void *arg), void *arg)
 {
 	size_t count = 0;
-	char path[256], line[1024];
+	char path[256], line[TRACE_LINE_MAX];
 	FILE *f;
 
 	trace_instance_path(ti, "trace", path, sizeof(path));
@@ -188,7 +194,8 @@ size_t trace_instance_for_each(struct trace_instance *ti,
 			/* "# entries-in-buffer/entries-written: 5/5   #P:2" */
 			unsigned long in_buffer, written;
 
-			if (sscanf(line, "# entries-in-buffer/entries-written: %lu/%lu",
+			if (lossless &&
+			    sscanf(line, "# entries-in-buffer/entries-written: %lu/%lu",
 				   &in_buffer, &written) == 2)
 				TEST_ASSERT(in_buffer == written,
 					    "%s lost events: %lu of %lu kept", path, in_buffer, written);
@@ -202,26 +209,36 @@ size_t trace_instance_for_each(struct trace_instance *ti,
 	return count;
 }
 
+size_t trace_instance_for_each(struct trace_instance *ti,
+			       void (*fn)(const char *line, void *arg), void *arg)
+{
+	return trace_instance_read(ti, true, fn, arg);
+}
+
+/* The last @nr lines seen, in a ring. */
+struct trace_tail {
+	char (*lines)[TRACE_LINE_MAX];
+	size_t nr, count;
+};
+
+static void trace_tail_keep(const char *line, void *arg)
+{
+	struct trace_tail *tail = arg;
+
+	if (tail->nr)
+		snprintf(tail->lines[tail->count % tail->nr], TRACE_LINE_MAX, "%s", line);
+	tail->count++;
+}
+
 size_t trace_instance_print_tail(struct trace_instance *ti, size_t nr, const char *prefix)
 {
-	char path[256], line[1024], (*lines)[1024];
-	size_t count = 0, i;
-	FILE *f;
+	struct trace_tail tail = { .lines = calloc(nr ?: 1, TRACE_LINE_MAX), .nr = nr };
+	size_t i;
 
-	trace_instance_path(ti, "trace", path, sizeof(path));
-	lines = calloc(nr ?: 1, sizeof(*lines));
-	f = fopen(path, "r");
-	TEST_ASSERT(lines && f, "Cannot read %s", path);
-	while (fgets(line, sizeof(line), f)) {
-		if (line[0] == '#')
-			continue;
-		if (nr)
-			memcpy(lines[count % nr], line, sizeof(line));
-		count++;
-	}
-	fclose(f);
-	for (i = count > nr ? count - nr : 0; i < count; i++)
-		fprintf(stderr, "%s%s", prefix, lines[i % nr]);
-	free(lines);
-	return count;
+	TEST_ASSERT(tail.lines, "calloc()");
+	trace_instance_read(ti, false, trace_tail_keep, &tail);
+	for (i = tail.count > nr ? tail.count - nr : 0; i < tail.count; i++)
+		fprintf(stderr, "%s%s", prefix, tail.lines[i % nr]);
+	free(tail.lines);
+	return tail.count;
 }
