@@ -118,14 +118,52 @@ def strip_console(line):
 _EMBEDDED_TIMESTAMP = re.compile(r"(?<=\S)(?=\[\s*\d+\.\d{6}\] )")
 
 
+class ConsoleLines:
+    """The stripped lines of a console, fed one raw line at a time, a
+    kernel message that began in the middle of another line split onto a
+    line of its own.
+
+    The rest of the line it interrupted follows the kernel message on the
+    console (the UART sends the guest's output in chunks; printk writes
+    between them): "ok 3 mmu_lock_te[ 1.85] clocksource: ...", then
+    "st.ept0 # SKIP ...".  That rest, the next line that is not a kernel
+    message, is joined to its start, and the kernel message comes first.
+    A line of the rig's own ("# rig: end ...") is never a rest: a test
+    whose last line had no newline is followed by it on the same line, and
+    a kernel message printed there must not swallow the rig's marker."""
+
+    def __init__(self):
+        self.held = None    # the start of an interrupted line, waiting for its rest
+
+    def feed(self, raw):
+        """The lines that RAW (one line of the console) completes."""
+        lines = []
+        raw = raw.replace("\r", "")
+        if self.held is not None and not _TIMESTAMP.match(raw):
+            if not raw.startswith("# rig: "):
+                raw = self.held + raw
+            else:
+                lines.append(strip_console(self.held))
+            self.held = None
+        parts = _EMBEDDED_TIMESTAMP.split(raw)
+        if len(parts) > 1 and not _TIMESTAMP.match(parts[0]):
+            self.held, parts = parts[0], parts[1:]
+        lines.extend(strip_console(part) for part in parts)
+        return lines
+
+    def flush(self):
+        """The start of a line whose rest never came (the console ended)."""
+        held, self.held = self.held, None
+        return [] if held is None else [strip_console(held)]
+
+
 def console_lines(text):
-    """The stripped lines of a console log, a kernel message that began in
-    the middle of another line split onto a line of its own."""
+    """The stripped lines of a whole console log (see ConsoleLines)."""
+    split = ConsoleLines()
     lines = []
     for raw in text.splitlines():
-        for part in _EMBEDDED_TIMESTAMP.split(raw.replace("\r", "")):
-            lines.append(strip_console(part))
-    return lines
+        lines.extend(split.feed(raw))
+    return lines + split.flush()
 
 
 def parse_directive(ok, directive):
@@ -233,6 +271,25 @@ def check_subtests(res, log=None):
     reason = cases_reason(failed, len(res.subtests), planned)
     if reason:
         res.status, res.reason = FAIL, reason
+
+
+def check_result_line(res, name):
+    """A result line that does not say what the guest printed must not
+    pass.  The guest prints "ok N NAME" for a test NAME that exited 0 (the
+    rc of its "# rig: end" marker), "ok N NAME # SKIP ..." for one that
+    skipped: a line whose name is not NAME, or an "ok" without SKIP for a
+    test that did not exit 0, was garbled on the way (a kernel message
+    that cut "# SKIP" off would otherwise make a skip a pass).  It fails,
+    under the test's own name."""
+    if name is not None and res.name != name:
+        res.status, res.reason = FAIL, (
+            "its result line was garbled on the console (it names %r): "
+            "no verdict" % res.name)
+        res.name = name
+    elif res.status == PASS and res.rc not in (None, "0"):
+        res.status, res.reason = FAIL, (
+            "its result line says ok, but the test's exit status was %s: "
+            "the line was garbled on the console, no verdict" % res.rc)
 
 
 def read_plan(path):
@@ -370,6 +427,9 @@ def parse_console(text, planned_names=None):
                              rc=cur[3] if cur and cur[0] == num else None,
                              log=log, subtests=parse_results(own, 4))
             check_subtests(res, own)
+            planned = (planned_names[num - 1]
+                       if planned_names and 0 < num <= len(planned_names) else None)
+            check_result_line(res, cur[1] if cur and cur[0] == num else planned)
             by_num[num] = res
             boot.tests.append(res)
             cur = None

@@ -65,6 +65,7 @@ class Watch:
         self.deadline = start + margin
         self.why = "the guest did not come up within %ds" % margin
         self.reports = {}           # test number -> {report key: [first line, kind, count]}
+        self.rc = {}                # test number -> the exit status its end marker gave
         self.first_test_at = None
         self.start = start
 
@@ -95,7 +96,9 @@ class Watch:
                            "test %d (%s) gave no result within its timeout of %ds + %ds"
                            % (num, self.name(num), timeout, self.margin))
             return
-        if ktap._END.match(line):
+        m = ktap._END.match(line)
+        if m:
+            self.rc[int(m.group("num"))] = m.group("rc")
             # What follows belongs to no test (report.py agrees).
             self._deadline(now, self.margin, "the guest printed nothing for %ds after test %d ended"
                            % (self.margin, self.test or 0))
@@ -142,6 +145,10 @@ class Watch:
     def _result(self, m):
         num = int(m.group("num"))
         status, reason = ktap.parse_directive(m.group("ok") == "ok", m.group("directive"))
+        said = ktap.TestResult(num, (m.group("name") or "").strip(), status, reason,
+                               rc=self.rc.get(num))
+        ktap.check_result_line(said, self.name(num))
+        status, reason = said.status, said.reason
         reps = self.reports.get(num, {})
         cases = self.cases.get(num, [])
         failed = [c for c in cases if c]
@@ -197,6 +204,7 @@ def monitor(args, qemu):
         signal.signal(sig, on_signal)
 
     pending = b""
+    split = ktap.ConsoleLines()
     with open(args.console, "rb") as follow:
         while True:
             done = proc.poll() is not None
@@ -206,7 +214,7 @@ def monitor(args, qemu):
                 pending += chunk
                 *complete, pending = pending.split(b"\n")
                 for raw in complete:
-                    for line in ktap.console_lines(raw.decode("utf-8", "replace")):
+                    for line in split.feed(raw.decode("utf-8", "replace")):
                         watch.line(line, now)
             if done:
                 break
@@ -221,9 +229,9 @@ def monitor(args, qemu):
                     "watchdog": {"phase": watch.phase, "test_num": watch.test,
                                  "reason": watch.why, "after": round(now - start)}})
             time.sleep(POLL_SECONDS)
-    if pending:
-        for line in ktap.console_lines(pending.decode("utf-8", "replace")):
-            watch.line(line, time.monotonic())
+    rest = split.feed(pending.decode("utf-8", "replace")) if pending else []
+    for line in rest + split.flush():
+        watch.line(line, time.monotonic())
     if watch.first_test_at is not None and args.phase_log:
         with open(args.phase_log, "a", encoding="utf-8") as f:
             f.write("%s: boot to first test\t%d\t\n" % (args.arch, watch.first_test_at - start))

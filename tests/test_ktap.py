@@ -607,3 +607,63 @@ def test_results_repeated_by_forked_children_are_kept_once():
                    (2, "test_memcg_current_peak", ktap.FAIL),
                    (3, "test_memcg_low", ktap.FAIL),
                    (4, "test_memcg_oom_events", ktap.PASS)]
+
+
+# --- result lines a kernel message interrupted ------------------------------
+
+EPT0_NAMES = ["access_tracking_perf_test.ept0", "young_bitmap_test.ept0",
+              "mmu_lock_test.ept0", "lru_gen_aging_test.ept0"]
+
+
+def test_a_result_line_interrupted_by_a_kernel_message_is_joined():
+    """Recorded on 2026-12-03 (--baseline, boot 3): printk wrote into the
+    middle of "ok 3 mmu_lock_test.ept0 # SKIP ...", whose rest followed on
+    the next line.  Before the two were joined, test 3 passed as
+    "mmu_lock_te": a skip counted as a pass."""
+    boot = ktap.parse_console(console("interrupted_x86_64.console"), EPT0_NAMES)
+    assert statuses(boot) == [(i, n, "skip") for i, n in enumerate(EPT0_NAMES, 1)]
+    assert by_name(boot)["mmu_lock_test.ept0"].reason == "the CPU lacks vmx"
+    assert boot.reports == []
+
+
+@pytest.mark.parametrize("raw, lines", [
+    # The rest of the line, after one or two kernel lines.
+    ("ok 3 mmu_lock_te[    1.856765] clocksource: Switched\r\nst.ept0 # SKIP why\r\n",
+     ["clocksource: Switched", "ok 3 mmu_lock_test.ept0 # SKIP why"]),
+    ("    # touch[    1.100000] a\n[    1.200000] b\ning 512 pages\n",
+     ["a", "b", "    # touching 512 pages"]),
+    # The guest's newline came after the kernel message: an empty rest.
+    ("ok 1 alpha[    1.100000] a\n\n# rig: begin 2 beta\n",
+     ["a", "ok 1 alpha", "# rig: begin 2 beta"]),
+    # A rig marker is never the rest of a test's line (one that ended
+    # without a newline); the start of the line stays as it was.
+    ("    # no newline[    1.100000] a\n# rig: end 1 alpha rc=0 duration=1.00\n",
+     ["a", "    # no newline", "# rig: end 1 alpha rc=0 duration=1.00"]),
+    # The console ended before the rest came.
+    ("ok 1 alp[    1.100000] a\n", ["a", "ok 1 alp"]),
+    # A kernel line interrupted by another kernel line: nothing to join.
+    ("[    1.000000] first[    1.100000] second\nok 1 alpha\n",
+     ["first", "second", "ok 1 alpha"]),
+])
+def test_console_lines_join_an_interrupted_line_with_its_rest(raw, lines):
+    assert ktap.console_lines(raw) == lines
+
+
+def test_a_garbled_result_line_fails_under_the_tests_own_name():
+    """Whatever the console did to a result line, one whose name is not
+    the test's fails (never passes), named after the test."""
+    boot = ktap.parse_console(_one_test_console("    # alpha", "ok 1 alp"), ["alpha", "beta"])
+    alpha = by_name(boot)["alpha"]
+    assert alpha.status == "fail"
+    assert "garbled" in alpha.reason and "'alp'" in alpha.reason
+    assert ktap.exit_status([t.status for t in boot.tests]) == 1
+
+
+def test_ok_without_skip_for_a_test_that_did_not_exit_0_fails():
+    """"# SKIP" cut off a skipped test's line leaves "ok N NAME": the exit
+    status in the rig's end marker says it did not pass."""
+    text = _one_test_console("    # alpha").replace(
+        "# rig: end 1 alpha rc=0", "# rig: end 1 alpha rc=4")
+    alpha = by_name(ktap.parse_console(text, ["alpha", "beta"]))["alpha"]
+    assert (alpha.status, alpha.rc) == ("fail", "4")
+    assert "exit status was 4" in alpha.reason

@@ -212,3 +212,25 @@ def test_a_test_that_exits_0_with_a_failed_case_is_shown_failed(tmp_path):
     assert rc == 0
     assert "x86_64 [1/2] FAILED alpha: exited 0, but its case failed: second" in err
     assert "x86_64 [2/2] FAILED beta: exited 0, but reported 1 of the 3 cases it planned" in err
+
+
+def test_a_result_line_split_by_a_kernel_message_is_shown_as_report_py_judges_it(tmp_path):
+    """A kernel message printed into the middle of a result line (its rest
+    on the next line, printed a moment later) is joined as report.py joins
+    it; an "ok" whose "# SKIP" never came, for a test whose end marker says
+    it skipped, is shown failed, not ok."""
+    qemu = fake_qemu(tmp_path, UP + """\
+        echo '# rig: begin 1 alpha'
+        echo '# rig: end 1 alpha rc=need duration=0.00'
+        printf 'ok 1 al[    1.856765] clocksource: Switched to clocksource tsc\\r\\n'
+        sleep 0.5
+        echo 'pha # SKIP the CPU lacks vmx'
+        echo '# rig: begin 2 beta'
+        echo '# rig: end 2 beta rc=4 duration=0.10'
+        echo 'ok 2 beta'
+        echo '# rig: done'
+        """)
+    rc, _, err, _, _ = monitor(tmp_path, qemu, plan(tmp_path, ("alpha", 5), ("beta", 5)))
+    assert rc == 0
+    assert "x86_64 [1/2] skip   alpha: the CPU lacks vmx" in err
+    assert "x86_64 [2/2] FAILED beta: its result line says ok, but the test's exit status was 4" in err
