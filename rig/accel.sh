@@ -98,23 +98,24 @@ accel_for()
 	esac
 }
 
-# machine_features ARCH ACCEL: the CPU features the guest machine provides
-# to the tests (cpu:FLAG, comma-separated): a test that needs one of them
-# optionally ('?cpu:svm') fails, not skips, when its guest lacks it.  x86
-# under TCG is `-cpu max`, which has SVM and never VMX; under KVM the
+# machine_features ARCH ACCEL: what the guest machine provides to the tests
+# (comma-separated): accel:ACCEL, the accelerator it runs under, and on x86
+# the CPU features cpu:FLAG.  A test that needs one of them optionally
+# ('?cpu:svm', '?accel:kvm') fails, not skips, when its guest lacks it.
+# x86 under TCG is `-cpu max`, which has SVM and never VMX; under KVM the
 # guest has the host's CPU (`-cpu host`).
 machine_features()
 {
-	local arch=$1 accel=$2 flag out=()
+	local arch=$1 accel=$2 flag
+	local -a out=("accel:$accel")
 
-	[[ "$arch" == x86_64 ]] || return 0
-	if [[ "$accel" == tcg ]]; then
-		echo "cpu:svm"
-		return
+	if [[ "$arch" == x86_64 && "$accel" == tcg ]]; then
+		out+=("cpu:svm")
+	elif [[ "$arch" == x86_64 ]]; then
+		for flag in $(host_cpu_flags); do
+			[[ "$flag" == vmx || "$flag" == svm ]] && out+=("cpu:$flag")
+		done
 	fi
-	for flag in $(host_cpu_flags); do
-		[[ "$flag" == vmx || "$flag" == svm ]] && out+=("cpu:$flag")
-	done
 	local IFS=,
 	echo "${out[*]}"
 }

@@ -107,6 +107,8 @@ record_env()
 # need of tests.list), unless it is marked optional with a leading '?'.
 #   kvm             /dev/kvm exists
 #   cpu:FLAG        FLAG in /proc/cpuinfo
+#   accel:ACCEL     the guest runs under ACCEL (kvm or tcg; /rig/expect
+#                   says which)
 #   file:PATH       PATH exists
 #   param:M.P=V     /sys/module/M/parameters/P reads V
 #   hugepages:N     N free 2 MiB hugetlb pages: the pool is grown to give
@@ -122,6 +124,16 @@ need_missing()
 	cpu:*)
 		grep -m1 -E '^(flags|Features)' /proc/cpuinfo | tr ' ' '\n' | grep -qx "${need#cpu:}" ||
 			echo "the CPU lacks ${need#cpu:}"
+		;;
+	accel:*)
+		case ",${KERNEL_EXPECT:-}," in
+		*",$need,"*) ;;
+		*",accel:"*)
+			have=${KERNEL_EXPECT#*accel:}
+			echo "the guest runs under ${have%%,*}, not ${need#accel:}"
+			;;
+		*)	echo "the rig did not say which accelerator the guest runs under" ;;
+		esac
 		;;
 	file:*)
 		[ -e "${need#file:}" ] || echo "${need#file:} is absent"

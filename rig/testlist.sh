@@ -49,7 +49,7 @@ testlist_check()
 			if ($4 ~ /\|/) { print where "bad cmdline"; exit }
 			n = split($5, a, ",")
 			for (i = 1; i <= n; i++)
-				if (a[i] != "-" && a[i] !~ /^\??(kvm$|(cpu|file|param):.|hugepages:[1-9][0-9]*$)/) {
+				if (a[i] != "-" && a[i] !~ /^\??(kvm$|accel:(kvm|tcg)$|(cpu|file|param):.|hugepages:[1-9][0-9]*$)/) {
 					print where "unknown need \"" a[i] "\""; exit
 				}
 			if ($6 == "") { print where "empty command"; exit }

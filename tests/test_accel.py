@@ -153,12 +153,12 @@ def test_qemu_command_arm64_kvm():
 
 
 @pytest.mark.parametrize("arch, acc, flags, want", [
-    ("x86_64", "tcg", "vmx", "cpu:svm"),          # TCG's -cpu max: SVM, whatever the host
-    ("x86_64", "kvm", "vmx ept", "cpu:vmx"),
-    ("x86_64", "kvm", "svm npt", "cpu:svm"),
-    ("x86_64", "kvm", "sse2", ""),
-    ("arm64", "tcg", "", ""),
-    ("arm64", "kvm", "", ""),
+    ("x86_64", "tcg", "vmx", "accel:tcg,cpu:svm"),    # TCG's -cpu max: SVM, whatever the host
+    ("x86_64", "kvm", "vmx ept", "accel:kvm,cpu:vmx"),
+    ("x86_64", "kvm", "svm npt", "accel:kvm,cpu:svm"),
+    ("x86_64", "kvm", "sse2", "accel:kvm"),
+    ("arm64", "tcg", "", "accel:tcg"),
+    ("arm64", "kvm", "", "accel:kvm"),
 ])
 def test_machine_features(tmp_path, arch, acc, flags, want):
     """What the guest machine is known to provide, for /rig/expect."""

@@ -176,3 +176,19 @@ def test_kvm_pin_program_without_kvm(tmp_path):
     proc = subprocess.run([str(out)], capture_output=True, text=True, timeout=10)
     assert proc.returncode == 0, proc.stderr
     assert proc.stdout.startswith("# env: pinned_kvm_keys=none (/dev/kvm: ")
+
+
+def test_the_accelerator_need_reads_what_the_rig_says():
+    """accel:kvm is met by a guest that /rig/expect says runs under KVM;
+    under TCG an optional one skips, naming both (a test that only
+    hardware virtualization can run trustworthily), and a rig that says
+    nothing is named too."""
+    assert run_one("?accel:kvm",
+                   expect="kvm,accel:kvm,cpu:svm")[-1] == "ok 3 demo"
+    assert run_one("?accel:kvm", expect="kvm,accel:tcg,cpu:svm")[-1] == \
+        "ok 3 demo # SKIP the guest runs under tcg, not kvm"
+    assert run_one("accel:kvm", expect="kvm,accel:tcg")[-1] == (
+        "not ok 3 demo # unmet need accel:kvm: the guest runs under tcg, not kvm, "
+        "but the rig's kernel and machine provide it")
+    assert run_one("?accel:kvm", expect="kvm")[-1] == \
+        "ok 3 demo # SKIP the rig did not say which accelerator the guest runs under"

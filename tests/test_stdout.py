@@ -176,11 +176,11 @@ SCENARIOS = {
                      r"/dev/kvm is absent[^\n]*\n"),
     "accel_for": ("run_tests.sh", "RIG_HOST_ROOT=$TMP RIG_HOST_ARCH=x86_64 accel_for x86_64 auto",
                   r"tcg\n"),
-    "machine_features": ("run_tests.sh", "machine_features x86_64 tcg", r"cpu:svm\n"),
+    "machine_features": ("run_tests.sh", "machine_features x86_64 tcg", r"accel:tcg,cpu:svm\n"),
     "guest_expect": ("run_tests.sh", 'KERNEL_TREE=$TREE; build_dir() { echo "$TMP/b"; }; '
                      'mkdir -p "$TMP/b"; ln -s "$OBJ" "$TMP/b/kernel"; '
                      'GUEST_ACCEL=([x86_64]=tcg); guest_expect x86_64',
-                     r"kvm,thp,lru_gen,lru_gen_secondary_mmu_walk,cpu:svm\n"),
+                     r"kvm,thp,lru_gen,lru_gen_secondary_mmu_walk,accel:tcg,cpu:svm\n"),
     "selftests_inputs": ("run_tests.sh", 'selftests_inputs "$TREE" x86_64',
                          r"unknown-\d+ [0-9a-f]{16} gcc[^\n]+\n"),
     "selftest_make_vars": ("run_tests.sh", "selftest_make_vars arm64",

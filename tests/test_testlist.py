@@ -98,6 +98,8 @@ BAD_LINES = [
      'unknown need "hugepages:0"'),
     ("foo | x86_64 | 300 | - | kvm,hugepages:8M | foo",
      'unknown need "hugepages:8M"'),
+    ("foo | x86_64 | 300 | - | kvm,?accel:xen | foo",
+     'unknown need "?accel:xen"'),
     ("foo | x86_64 | 300 | - | kvm | ",
      'empty command'),
     ("kvm_create_max_vcpus | arm64 | 300 | - | kvm | kvm_create_max_vcpus",
